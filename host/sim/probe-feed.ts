@@ -1,0 +1,64 @@
+/**
+ * Drives a simulated probe in real time: samples are due at a fixed rate on
+ * the Node clock and sent in batches, catching up after a late timer so the
+ * average rate stays exact.
+ */
+import type { ProbeSample, SimProbeServer } from "./probe-server"
+
+/** Produces the sample with sequence number `seq` (taken at seq / rate). */
+export type SampleSource = (seq: number, timeMs: number) => ProbeSample
+
+export interface ProbeFeedOptions {
+    server: SimProbeServer
+    source: SampleSource
+    /** [Hz] per channel */
+    sampleRateHz: number
+    /** samples per report */
+    batchSize: number
+    /** return true to drop (not send) the batch starting at `firstSeq` */
+    dropBatch?: (firstSeq: number) => boolean
+    /** [ms] timer period; defaults to one batch period */
+    tickMs?: number
+}
+
+export interface ProbeFeed {
+    /** Samples generated so far (sent or dropped). */
+    generated(): number
+    /** Samples actually sent. */
+    sent(): number
+    stop(): void
+}
+
+export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
+    const { server, source, sampleRateHz, batchSize } = options
+    const intervalMs = 1000 / sampleRateHz
+    const startNs = process.hrtime.bigint()
+    let generated = 0
+    let sent = 0
+    let busy = false
+    const tick = async () => {
+        if (busy) return
+        busy = true
+        try {
+            const elapsedMs = Number(process.hrtime.bigint() - startNs) / 1e6
+            const due = Math.floor(elapsedMs / intervalMs)
+            while (due - generated >= batchSize) {
+                const firstSeq = generated
+                const batch: ProbeSample[] = []
+                for (let i = 0; i < batchSize; i++) batch.push(source(firstSeq + i, (firstSeq + i) * intervalMs))
+                generated += batchSize
+                if (options.dropBatch?.(firstSeq)) continue
+                await server.pushBatch(firstSeq, intervalMs, batch)
+                sent += batchSize
+            }
+        } finally {
+            busy = false
+        }
+    }
+    const timer = setInterval(tick, options.tickMs ?? Math.max(1, (batchSize * intervalMs) / 2))
+    return {
+        generated: () => generated,
+        sent: () => sent,
+        stop: () => clearInterval(timer),
+    }
+}

@@ -1,0 +1,93 @@
+/**
+ * A headless simulation: devtools bus + the firmware in the DeviceScript
+ * WASM VM + jacdac-ts from Node, with simulated services hosted on the bus.
+ *
+ * Devtools listens on fixed ports (8081-8083) and keeps the VM's flash in
+ * .devicescript/flash/sim.bin of the working directory, so one simulation
+ * runs at a time per network namespace: `startSimulation` waits for a
+ * running one to finish, then fails with a clear message.
+ */
+import { existsSync, rmSync } from "node:fs"
+import { createConnection } from "node:net"
+import { join } from "node:path"
+import * as jd from "jacdac-ts"
+import { repoRoot } from "../paths"
+import { closeBus, connectSimBus, SIM_BUS_URL } from "../transport/sim-bus"
+import { startDevicescript, type ManagedProcess } from "./processes"
+
+export const DEVTOOLS_PORT = 8081
+
+export interface SimulationOptions {
+    /** firmware entry, relative to the repo root */
+    firmware?: string
+    /** start with an empty simulated flash (default true) */
+    clearFlash?: boolean
+    /** called with every line the VM prints */
+    onVmLine?: (line: string) => void
+    /** [ms] how long to wait for a previous simulation to free the ports */
+    portWaitMs?: number
+    /** [ms] how long the firmware may take to compile and start */
+    startTimeoutMs?: number
+}
+
+export interface Simulation {
+    readonly bus: jd.JDBus
+    readonly devtools: ManagedProcess
+    readonly vm: ManagedProcess
+    /** Stops the bus, the VM and devtools; safe to call more than once. */
+    stop(): Promise<void>
+}
+
+function portInUse(port: number): Promise<boolean> {
+    return new Promise(resolve => {
+        const socket = createConnection({ host: "127.0.0.1", port })
+        socket.once("connect", () => {
+            socket.destroy()
+            resolve(true)
+        })
+        socket.once("error", () => resolve(false))
+    })
+}
+
+async function waitForPortFree(port: number, waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs
+    while (await portInUse(port)) {
+        if (Date.now() > deadline)
+            throw new Error(
+                `port ${port} is in use: another simulation (pft sim, a test or devtools) is running. Stop it and try again.`
+            )
+        await new Promise(r => setTimeout(r, 200))
+    }
+}
+
+/** Starts devtools and the firmware VM, and connects a Node bus to them. */
+export async function startSimulation(options: SimulationOptions = {}): Promise<Simulation> {
+    const cwd = repoRoot()
+    const firmware = options.firmware ?? "src/main.ts"
+    if (!existsSync(join(cwd, firmware))) throw new Error(`firmware entry ${firmware} not found in ${cwd}`)
+    await waitForPortFree(DEVTOOLS_PORT, options.portWaitMs ?? 30000)
+    if (options.clearFlash ?? true) rmSync(join(cwd, ".devicescript", "flash", "sim.bin"), { force: true })
+
+    const started: ManagedProcess[] = []
+    let bus: jd.JDBus | undefined
+    let stopped = false
+    const stop = async () => {
+        if (stopped) return
+        stopped = true
+        if (bus) await closeBus(bus).catch(() => {})
+        for (const p of started.reverse()) await p.stop()
+    }
+    try {
+        const devtools = startDevicescript({ name: "devtools", args: ["devtools"], cwd })
+        started.push(devtools)
+        await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
+        const vm = startDevicescript({ name: "vm", args: ["run", firmware], cwd, onLine: options.onVmLine })
+        started.push(vm)
+        await vm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
+        bus = await connectSimBus(SIM_BUS_URL)
+        return { bus, devtools, vm, stop }
+    } catch (e) {
+        await stop()
+        throw e
+    }
+}

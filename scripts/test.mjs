@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// `npm test`: vitest (core, host, e2e) and the firmware tests in the
+// DeviceScript VM, then one plain summary line counting all of them:
+//   tests: N passed, M failed
+// Exits non-zero if anything failed or a runner could not run at all.
+import { spawn } from "node:child_process"
+import { mkdirSync, readFileSync, rmSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const require = createRequire(import.meta.url)
+const ANSI = /\x1b\[[0-9;]*m/g
+
+/** Runs a command, echoing its output; resolves with {code, output}. */
+function run(cmd, args) {
+    return new Promise(resolve => {
+        const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } })
+        let output = ""
+        const echo = stream => chunk => {
+            output += chunk.toString()
+            stream.write(chunk)
+        }
+        child.stdout.on("data", echo(process.stdout))
+        child.stderr.on("data", echo(process.stderr))
+        child.on("close", code => resolve({ code: code ?? 1, output: output.replace(ANSI, "") }))
+    })
+}
+
+async function runVitest() {
+    const outDir = join(root, ".test-results")
+    mkdirSync(outDir, { recursive: true })
+    const jsonFile = join(outDir, "vitest.json")
+    rmSync(jsonFile, { force: true })
+    const vitest = join(dirname(require.resolve("vitest/package.json")), "vitest.mjs")
+    const { code } = await run(process.execPath, [vitest, "run", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`])
+    try {
+        const r = JSON.parse(readFileSync(jsonFile, "utf8"))
+        // a file that fails to load has no tests but is a failure
+        const brokenFiles = (r.testResults ?? []).filter(f => f.status === "failed" && (f.assertionResults ?? []).length === 0).length
+        return { passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles, ok: code === 0 }
+    } catch {
+        console.error("vitest wrote no results: counting it as 1 failed")
+        return { passed: 0, failed: 1, ok: false }
+    }
+}
+
+async function runVm() {
+    const devs = join(dirname(require.resolve("@devicescript/cli/package.json")), "devicescript")
+    const { code, output } = await run(process.execPath, [devs, "run", "tests/vm/all.vm.ts", "--test", "--test-self-exit", "-T", "20000"])
+    const m = /tests: (\d+), pass: (\d+), error: (\d+)/.exec(output)
+    if (!m) {
+        console.error("the firmware VM tests did not run to the end (compile error, crash or timeout): counting 1 failed")
+        return { passed: 0, failed: 1, ok: false }
+    }
+    const failed = Number(m[3])
+    return { passed: Number(m[2]), failed: code !== 0 && failed === 0 ? 1 : failed, ok: code === 0 }
+}
+
+const vm = await runVm()
+const node = await runVitest()
+const passed = vm.passed + node.passed
+const failed = vm.failed + node.failed
+console.log(`firmware VM: ${vm.passed} passed, ${vm.failed} failed; vitest: ${node.passed} passed, ${node.failed} failed`)
+console.log(`tests: ${passed} passed, ${failed} failed`)
+process.exit(failed > 0 || !vm.ok || !node.ok ? 1 : 0)

@@ -1,0 +1,54 @@
+/**
+ * Wire layout of the probe's `samples` report (services/pelvicprobe.md):
+ *
+ *   offset  size  field
+ *   0       4     first_seq        u32, counts samples modulo 2^32
+ *   4       4     sample_interval  u16.16 ms
+ *   8+8i    4     pressure[i]      i22.10 hPa
+ *   12+8i   4     emg_envelope[i]  u16.16 mV
+ *
+ * The spec is the contract; `tests/core/probe-batch.test.ts` checks these
+ * numbers against the packFormat the spec tool generates from it.
+ *
+ * No imports: shared by the firmware (DeviceScript) and the host (Node).
+ */
+
+/** Largest Jacdac packet payload [bytes] (jacdac spec: JD_SERIAL_MAX_PAYLOAD_SIZE). */
+export const JACDAC_MAX_PAYLOAD_BYTES = 236
+
+export const PROBE_BATCH = {
+    headerBytes: 8,
+    sampleBytes: 8,
+    firstSeqOffset: 0,
+    intervalOffset: 4,
+    /** within one sample */
+    pressureOffset: 0,
+    /** within one sample */
+    emgOffset: 4,
+    /** i22.10: raw / 2^10 */
+    pressureScale: 1024,
+    /** u16.16: raw / 2^16 */
+    emgScale: 65536,
+    /** u16.16: raw / 2^16 */
+    intervalScale: 65536,
+} as const
+
+/** Most samples one report can carry. */
+export const PROBE_BATCH_MAX_SAMPLES = Math.floor(
+    (JACDAC_MAX_PAYLOAD_BYTES - PROBE_BATCH.headerBytes) / PROBE_BATCH.sampleBytes
+)
+
+/** Payload size [bytes] of a batch of `count` samples. */
+export function probeBatchBytes(count: number): number {
+    return PROBE_BATCH.headerBytes + count * PROBE_BATCH.sampleBytes
+}
+
+/** Samples in a payload of `payloadBytes`, or -1 if the size is not a whole batch. */
+export function probeBatchCount(payloadBytes: number): number {
+    const body = payloadBytes - PROBE_BATCH.headerBytes
+    if (body < 0 || body % PROBE_BATCH.sampleBytes !== 0) return -1
+    return body / PROBE_BATCH.sampleBytes
+}
+
+/** Default nominal sample rate per channel [Hz]. */
+export const DEFAULT_SAMPLE_RATE_HZ = 100

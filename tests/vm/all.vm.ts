@@ -1,0 +1,3 @@
+// The one entry file `npm test` runs in the DeviceScript VM: import every
+// *.vm.ts here (devs run takes a single file).
+import "./core.vm"

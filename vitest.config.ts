@@ -4,6 +4,9 @@ import { defineConfig } from "vitest/config"
 // (scripts/test.mjs), never under vitest.
 export default defineConfig({
     test: {
+        // one file at a time: e2e files each start a simulation, and devtools
+        // has fixed ports; the unit files take about a second in all anyway
+        fileParallelism: false,
         projects: [
             {
                 test: {
@@ -16,8 +19,6 @@ export default defineConfig({
                 test: {
                     name: "e2e",
                     include: ["tests/e2e/**/*.test.ts"],
-                    // one simulation at a time: devtools has fixed ports
-                    fileParallelism: false,
                     testTimeout: 120000,
                     hookTimeout: 120000,
                 },

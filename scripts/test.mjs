@@ -16,7 +16,7 @@ const ANSI = /\x1b\[[0-9;]*m/g
 /** Runs a command, echoing its output; resolves with {code, output}. */
 function run(cmd, args) {
     return new Promise(resolve => {
-        const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0" } })
+        const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" } })
         let output = ""
         const echo = stream => chunk => {
             output += chunk.toString()

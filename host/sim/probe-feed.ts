@@ -17,12 +17,14 @@ export interface ProbeFeedOptions {
     batchSize: number
     /** return true to drop (not send) the batch starting at `firstSeq` */
     dropBatch?: (firstSeq: number) => boolean
-    /** [ms] timer period; defaults to one batch period */
+    /** [ms] timer period; defaults to half a batch period */
     tickMs?: number
+    /** sequence number of the first sample (default 0) */
+    startSeq?: number
 }
 
 export interface ProbeFeed {
-    /** Samples generated so far (sent or dropped). */
+    /** Samples generated so far (sent or dropped); the next has seq startSeq + generated(). */
     generated(): number
     /** Samples actually sent. */
     sent(): number
@@ -33,6 +35,7 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     const { server, source, sampleRateHz, batchSize } = options
     const intervalMs = 1000 / sampleRateHz
     const startNs = process.hrtime.bigint()
+    const startSeq = options.startSeq ?? 0
     let generated = 0
     let sent = 0
     let busy = false
@@ -43,7 +46,7 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
             const elapsedMs = Number(process.hrtime.bigint() - startNs) / 1e6
             const due = Math.floor(elapsedMs / intervalMs)
             while (due - generated >= batchSize) {
-                const firstSeq = generated
+                const firstSeq = startSeq + generated
                 const batch: ProbeSample[] = []
                 for (let i = 0; i < batchSize; i++) batch.push(source(firstSeq + i, (firstSeq + i) * intervalMs))
                 generated += batchSize

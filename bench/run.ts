@@ -1,0 +1,20 @@
+/** `npm run bench`: runs every benchmark, prints its figures and records them in bench/results.json. */
+import { benchProbeRate } from "./probe-rate"
+import { printFigures, recordFigures, type Figures } from "./results"
+import { benchVmCost } from "./vm-cost"
+
+const benches: [string, () => Promise<Figures>][] = [
+    ["probe samples through the simulated bus", benchProbeRate],
+    ["VM cost of the per-sample path", benchVmCost],
+]
+
+const only = process.argv[2]
+for (const [title, run] of benches) {
+    if (only && !title.includes(only)) continue
+    console.log(`\n== ${title}`)
+    const figures = await run()
+    printFigures(title, figures)
+    recordFigures(figures)
+}
+console.log("\nfigures written to bench/results.json")
+process.exit(0)

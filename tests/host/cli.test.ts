@@ -1,0 +1,29 @@
+// Smoke tests of the installed `pft` binary (bin/pft.mjs).
+import { execFile } from "node:child_process"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { describe, expect, test } from "vitest"
+import { repoRoot } from "../../host/paths"
+
+const run = promisify(execFile)
+const PFT = join(repoRoot(), "bin", "pft.mjs")
+
+describe("pft binary", () => {
+    test("--help lists the commands", async () => {
+        const { stdout } = await run(process.execPath, [PFT, "--help"])
+        expect(stdout).toContain("sim")
+        expect(stdout).toContain("devices")
+    })
+
+    test("a bad option value is a usage error with exit code 2", async () => {
+        const err = await run(process.execPath, [PFT, "sim", "--batch", "99"]).catch(e => e)
+        expect(err.code).toBe(2)
+        expect(err.stderr).toContain("--batch must be 1..28")
+    })
+
+    test("devices with no simulator running says how to start one, exit code 3", async () => {
+        const err = await run(process.execPath, [PFT, "devices", "--url", "ws://127.0.0.1:9/", "--wait", "200"]).catch(e => e)
+        expect(err.code).toBe(3)
+        expect(err.stderr).toContain("start one with `pft sim`")
+    })
+})

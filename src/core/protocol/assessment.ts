@@ -81,7 +81,7 @@ export const GLAZER_ASSESSMENT: AssessmentOptions = {
     holdOnMs: 10000,
     holdOffMs: 10000,
     enduranceMs: 60000,
-    restBeforeEnduranceMs: 10000,
+    restBeforeEnduranceMs: 0,
     postBaselineMs: 60000,
 }
 

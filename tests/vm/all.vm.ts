@@ -1,3 +1,4 @@
 // The one entry file `npm test` runs in the DeviceScript VM: import every
 // *.vm.ts here (devs run takes a single file).
 import "./core.vm"
+import "./sensing.vm"

@@ -1,0 +1,258 @@
+/**
+ * EMG electrode-contact monitor, per sample, on the front end's amplitude
+ * envelope [uV] (services/pelvicprobe.md: the probe reports the
+ * rectified/RMS envelope, not the raw EMG).
+ *
+ * States, judged after every sample, first match wins:
+ * - Saturated: the envelope stayed at/above `saturationUv` for
+ *   `saturationHoldMs`. An open electrode lets the input float: it picks up
+ *   mains hum and drifts to the amplifier's rails, so the envelope sits at
+ *   the top of the range. The state is latched until the envelope has been
+ *   below the level for `saturationHoldMs` again (hysteresis in time, so a
+ *   lead that flickers on and off counts as one event, not dozens).
+ * - FlatLine: the envelope's SD over the last `flatWindowMs` is below
+ *   `flatSdUv`. An intact electrode on tissue always shows amplifier and
+ *   electrode-tissue noise, of the order of a microvolt RMS (orders of
+ *   magnitude from sEMG practice: SENIAM, Hermens et al. 1999, "European
+ *   recommendations for surface electromyography"; Merletti & Parker,
+ *   "Electromyography", 2004), so an envelope that does not move at all is
+ *   a shorted or disconnected input (or a dead front end).
+ * - Jumpy: at least `jumpCountLimit` sample-to-sample steps larger than
+ *   `jumpUv` within `jumpWindowMs`: movement, electrode pops, a loose probe.
+ *   The channel is still connected but its numbers are not to be trusted
+ *   for metrics. Note that one pop is two jumps (up, then down).
+ * - Unknown: fewer than a flat window of samples seen (cannot judge yet).
+ * - Good: otherwise.
+ *
+ * `leadOff()` (FlatLine or Saturated) means: stop trusting the channel;
+ * stimulation must stop (the supervisor's job, a later issue). This is
+ * the software side of what clinical units do in hardware too: sEMG
+ * biofeedback devices (MyoTrac Infiniti, NeuroTrac MyoPlus) run an
+ * electrode check / "lead-off" indication before and during a session, and
+ * bio-potential front ends detect it with a small excitation current and
+ * comparators (TI ADS1292 datasheet SBAS502C, "Lead-Off Detection": a
+ * DC lead-off current of 6 nA-22 uA pulls an open input towards the rail,
+ * comparator thresholds 70-95 % of the supply). When the front end has
+ * such a flag it should be ORed with this monitor; this one also catches
+ * shorted inputs, which pull the signal flat rather than to a rail.
+ *
+ * No imports outside src/core: shared by the firmware (DeviceScript) and
+ * the host (Node).
+ */
+import { windowSamples } from "../units"
+import { isUsableSample, WindowStats } from "./window-stats"
+
+export enum EmgContact {
+    Unknown = 0,
+    Good = 1,
+    FlatLine = 2,
+    Saturated = 3,
+    Jumpy = 4,
+}
+
+export interface EmgContactOptions {
+    /** [Hz] samples per second */
+    sampleRateHz: number
+    /** [ms] */
+    flatWindowMs: number
+    /** [uV] envelope SD over the flat window below this = flat line */
+    flatSdUv: number
+    /** [uV] envelope at/above this = front end saturated */
+    saturationUv: number
+    /** [ms] saturated this long = lead-off (and below this long to clear) */
+    saturationHoldMs: number
+    /** [uV] sample-to-sample step above this = a jump (artefact) */
+    jumpUv: number
+    /** [ms] */
+    jumpWindowMs: number
+    /** Jumpy when at least this many jumps fall within jumpWindowMs */
+    jumpCountLimit: number
+}
+
+/**
+ * Defaults. Sources and choices:
+ * - sampleRateHz 100: the probe's default rate (services/pelvicprobe.md).
+ * - flatWindowMs 1000, flatSdUv 0.05: engineering choice. Surface EMG
+ *   baseline noise with good contact is of the order of 1 uV RMS (SENIAM,
+ *   Hermens et al. 1999, as an order of magnitude, not a quoted limit), and
+ *   its envelope after a 100 ms smoothing still moves
+ *   by tenths of a uV sample to sample. 0.05 uV is 20x below that and 3
+ *   steps of the wire resolution (u16.16 mV = 0.015 uV). One second is
+ *   long enough that a quiet rest never looks flat by chance.
+ * - saturationUv 1500: depends on the front end's range. Clinical sEMG
+ *   biofeedback units measure up to about 2000 uV RMS (MyoTrac Infiniti,
+ *   NeuroTrac MyoPlus product specifications: EMG range to 2000 uV RMS;
+ *   not re-checked here), while pelvic-floor squeezes on a vaginal probe
+ *   are tens of uV. 75 % of a 2000 uV range is far above any physiological
+ *   value and below the rail. Set it from the real front end's range.
+ * - saturationHoldMs 200: engineering choice; longer than an electrode pop
+ *   (tens of ms), short enough to stop stimulation promptly. IEC 60601-2-40
+ *   (EMG and evoked-response equipment) sets the safety frame, not this
+ *   number.
+ * - jumpUv 150: engineering choice. At 100 Hz a 150 uV change of the
+ *   envelope in 10 ms is several times a pelvic-floor MVC, which the
+ *   smoothed envelope cannot do physiologically; movement and electrode
+ *   pops can.
+ * - jumpWindowMs 2000, jumpCountLimit 4: engineering choice. One pop is 2
+ *   jumps and is tolerated; two pops (or a burst of motion) within 2 s
+ *   mark the channel Jumpy.
+ */
+export const DEFAULT_EMG_CONTACT: EmgContactOptions = {
+    sampleRateHz: 100,
+    flatWindowMs: 1000,
+    flatSdUv: 0.05,
+    saturationUv: 1500,
+    saturationHoldMs: 200,
+    jumpUv: 150,
+    jumpWindowMs: 2000,
+    jumpCountLimit: 4,
+}
+
+function checkOptions(o: EmgContactOptions): void {
+    if (!(o.sampleRateHz > 0)) throw new RangeError("sampleRateHz must be > 0")
+    if (!(o.flatWindowMs > 0)) throw new RangeError("flatWindowMs must be > 0")
+    if (windowSamples(o.flatWindowMs, o.sampleRateHz) < 2)
+        throw new RangeError("flatWindowMs must cover at least 2 samples")
+    if (!(o.flatSdUv > 0)) throw new RangeError("flatSdUv must be > 0")
+    if (!(o.saturationUv > 0)) throw new RangeError("saturationUv must be > 0")
+    if (!(o.saturationHoldMs >= 0)) throw new RangeError("saturationHoldMs must be >= 0")
+    if (!(o.jumpUv > 0)) throw new RangeError("jumpUv must be > 0")
+    if (!(o.jumpWindowMs > 0)) throw new RangeError("jumpWindowMs must be > 0")
+    if (!(o.jumpCountLimit >= 1) || Math.floor(o.jumpCountLimit) !== o.jumpCountLimit)
+        throw new RangeError("jumpCountLimit must be an integer >= 1")
+}
+
+export class EmgContactMonitor {
+    private readonly flatSd: number
+    private readonly saturation: number
+    private readonly jump: number
+    private readonly window: WindowStats
+    private readonly holdSamples: number
+    private readonly jumpWindowSamples: number
+    private readonly jumpLimit: number
+    /** sample numbers of the last `jumpLimit` jumps, a ring; jumpNext is the oldest once full */
+    private readonly jumpAt: number[] = []
+    private jumpNext = 0
+    private jumpsStored = 0
+
+    private st = EmgContact.Unknown
+    private sampleNo = 0
+    private hasPrev = false
+    private prev = 0
+    private overRun = 0
+    private underRun = 0
+    private saturatedLatched = false
+    private jumpCount = 0
+    private leadOffCount = 0
+    private invalidCount = 0
+
+    constructor(options: EmgContactOptions) {
+        checkOptions(options)
+        this.flatSd = options.flatSdUv
+        this.saturation = options.saturationUv
+        this.jump = options.jumpUv
+        this.window = new WindowStats(windowSamples(options.flatWindowMs, options.sampleRateHz))
+        this.holdSamples = windowSamples(options.saturationHoldMs, options.sampleRateHz)
+        this.jumpWindowSamples = windowSamples(options.jumpWindowMs, options.sampleRateHz)
+        this.jumpLimit = options.jumpCountLimit
+        for (let i = 0; i < this.jumpLimit; i++) this.jumpAt.push(0)
+    }
+
+    /**
+     * Takes one envelope sample [uV] and returns the contact state after it.
+     * An unusable sample (NaN, infinite, absurd) changes nothing and is
+     * counted (`invalidSamples`).
+     */
+    push(emgUv: number): EmgContact {
+        if (!isUsableSample(emgUv)) {
+            this.invalidCount++
+            return this.st
+        }
+        this.sampleNo++
+        this.window.push(emgUv)
+
+        if (this.hasPrev && Math.abs(emgUv - this.prev) > this.jump) {
+            this.jumpCount++
+            this.jumpAt[this.jumpNext] = this.sampleNo
+            this.jumpNext = this.jumpNext + 1 === this.jumpLimit ? 0 : this.jumpNext + 1
+            if (this.jumpsStored < this.jumpLimit) this.jumpsStored++
+        }
+        this.hasPrev = true
+        this.prev = emgUv
+
+        if (emgUv >= this.saturation) {
+            this.underRun = 0
+            this.overRun++
+            if (this.overRun >= this.holdSamples) this.saturatedLatched = true
+        } else {
+            this.overRun = 0
+            if (this.saturatedLatched) {
+                this.underRun++
+                if (this.underRun >= this.holdSamples) {
+                    this.saturatedLatched = false
+                    this.underRun = 0
+                }
+            }
+        }
+
+        const wasLeadOff = this.leadOff()
+        this.st = this.judge()
+        if (!wasLeadOff && this.leadOff()) this.leadOffCount++
+        return this.st
+    }
+
+    contact(): EmgContact {
+        return this.st
+    }
+
+    /** FlatLine or Saturated: stop trusting the channel (and stop stimulation). */
+    leadOff(): boolean {
+        return this.st === EmgContact.FlatLine || this.st === EmgContact.Saturated
+    }
+
+    /** Sample-to-sample steps above jumpUv so far. */
+    jumps(): number {
+        return this.jumpCount
+    }
+
+    /** Times the state went from not lead-off to lead-off. */
+    leadOffEvents(): number {
+        return this.leadOffCount
+    }
+
+    /** Samples refused as unusable (NaN, infinite, |x| >= 1e9). */
+    invalidSamples(): number {
+        return this.invalidCount
+    }
+
+    /** Back to Unknown with all counters cleared (a new session). */
+    reset(): void {
+        this.window.reset()
+        this.jumpNext = 0
+        this.jumpsStored = 0
+        this.st = EmgContact.Unknown
+        this.sampleNo = 0
+        this.hasPrev = false
+        this.prev = 0
+        this.overRun = 0
+        this.underRun = 0
+        this.saturatedLatched = false
+        this.jumpCount = 0
+        this.leadOffCount = 0
+        this.invalidCount = 0
+    }
+
+    private judge(): EmgContact {
+        if (this.saturatedLatched) return EmgContact.Saturated
+        const full = this.window.isFull()
+        if (full && this.window.sd() < this.flatSd) return EmgContact.FlatLine
+        if (this.isJumpy()) return EmgContact.Jumpy
+        return full ? EmgContact.Good : EmgContact.Unknown
+    }
+
+    /** The oldest of the last jumpLimit jumps is inside the jump window. */
+    private isJumpy(): boolean {
+        if (this.jumpsStored < this.jumpLimit) return false
+        return this.sampleNo - this.jumpAt[this.jumpNext] < this.jumpWindowSamples
+    }
+}

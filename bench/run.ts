@@ -2,10 +2,12 @@
 import { benchProbeRate } from "./probe-rate"
 import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
+import { benchMetricsAccuracy } from "./metrics-accuracy"
 
 const benches: [string, () => Promise<Figures>][] = [
     ["probe samples through the simulated bus", benchProbeRate],
     ["VM cost of the per-sample path", benchVmCost],
+    ["metric accuracy against simulated patients", benchMetricsAccuracy],
 ]
 
 const only = process.argv[2]

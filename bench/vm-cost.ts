@@ -16,7 +16,7 @@ export async function benchVmCost(): Promise<Figures> {
             vm_realtime_factor: {
                 value: factor,
                 unit: "x",
-                note: `120 s of 100 Hz two-channel data in ${busy?.[1] ?? "?"} ms of VM time`,
+                note: `120 s of 100 Hz two-channel data through the whole per-sample path (sensing, cues, metrics) in ${busy?.[1] ?? "?"} ms of VM time`,
             },
         }
     } finally {

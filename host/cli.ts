@@ -14,11 +14,15 @@ program
 
 program
     .command("sim")
-    .description("run the firmware in the DeviceScript VM against a simulated probe and print what the device reports")
-    .option("-d, --duration <s>", "stop after this many seconds (default: until Ctrl-C)", parseFloat)
-    .option("-r, --rate <hz>", "probe samples per second per channel", parseFloat, 100)
-    .option("-b, --batch <n>", "samples per probe report", v => parseInt(v, 10), 2)
-    .option("--json", "print one JSON object per live report")
+    .description(
+        "run the firmware in the DeviceScript VM through a Glazer assessment with a simulated patient (or a recorded trace) and print what the device measured"
+    )
+    .option("-p, --profile <name>", "simulated patient: typical, weak, hypertonic, spasm, noisy_electrode, lead_off", "typical")
+    .option("-s, --seed <n>", "patient model seed", v => parseInt(v, 10), 1)
+    .option("-x, --speed <x>", "samples come this many times faster than real time (1..20)", parseFloat, 1)
+    .option("--replay <file>", "replay a CSV trace (time_ms,pressure_cmH2O,emg_uV) instead of a simulated patient")
+    .option("-d, --duration <s>", "stop the session after this many seconds of wall time", parseFloat)
+    .option("--json", "print the measured session (and its score against ground truth) as JSON")
     .option("-v, --verbose", "also print the VM's console output")
     .action(async opts => (await import("./commands/sim")).runSim(opts))
 

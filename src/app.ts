@@ -1,6 +1,5 @@
-import * as ds from "@devicescript/core"
 import { cmH2OToHpa, uvToMv } from "./core/units"
-import { DEFAULT_SIGNAL_CHAIN, SignalChain } from "./core/signal-chain"
+import { DEFAULT_MEASUREMENT, MeasurementSession } from "./core/session/measurement-session"
 import { startProbeInput } from "./sensing/probe-input"
 import { startTrainerServer } from "./trainer/trainer-server"
 
@@ -8,29 +7,57 @@ import { startTrainerServer } from "./trainer/trainer-server"
 const LIVE_REPORT_INTERVAL_MS = 100
 
 /**
- * Wires the firmware: probe samples -> signal chain -> trainer service.
- * The same wiring runs in the simulator and on the board.
+ * Wires the firmware: probe samples -> measurement session (sensing,
+ * assessment cues, metrics) -> trainer service. The same wiring runs in the
+ * simulator and on the board.
  */
 export function startApp() {
-    const chain = new SignalChain(DEFAULT_SIGNAL_CHAIN)
-    const trainer = startTrainerServer()
+    const session = new MeasurementSession(DEFAULT_MEASUREMENT)
     let lastSeq = 0
-    const input = startProbeInput((seq, pressureHpa, emgMv) => {
-        chain.push(pressureHpa, emgMv)
-        lastSeq = seq
+    let cueDirty = false
+    const trainer = startTrainerServer({
+        sessionState: () => session.sessionState(),
+        cue: () => session.cue(),
+        startSession: () => {
+            session.start()
+        },
+        stopSession: () => session.stop(),
+        rep: (index, channel) => session.rep(index, channel),
+        summary: channel => session.summary(channel),
+        repsPlanned: () => session.plannedReps(),
+        lostInSession: () => session.lostInSession(),
+        sessionTimeMs: () => session.sampleTimeMs(),
+    })
+    const input = startProbeInput(
+        (seq, pressureHpa, emgMv, lostBefore) => {
+            session.push(seq, pressureHpa, emgMv, lostBefore)
+            lastSeq = seq
+            if (session.takeCueChange()) cueDirty = true
+        },
+        intervalMs => session.setSampleInterval(intervalMs)
+    )
+    input.onBatchDone(async () => {
+        // publish after the batch, not per sample: one report per change is enough
+        if (cueDirty) {
+            cueDirty = false
+            await trainer.pushCue()
+        }
+        for (const rep of session.takeFinishedReps()) await trainer.announceRep(rep)
+        if (session.takeSessionFinished()) await trainer.announceSessionEnd()
     })
     setInterval(async () => {
-        const s = chain.latest()
         trainer.setLive({
             lastSeq: lastSeq,
             samplesReceived: input.sequence.receivedCount(),
             samplesLost: input.sequence.lostCount(),
-            pressureHpa: cmH2OToHpa(s.pressureCmH2O),
-            emgMv: uvToMv(s.emgUv),
+            pressureHpa: cmH2OToHpa(session.pressureCmH2O()),
+            emgMv: uvToMv(session.emgUv()),
+            zeroHpa: cmH2OToHpa(session.zeroCmH2O()),
+            sampleTimeMs: Math.round(session.sampleTimeMs()),
+            probeState: session.probeState(),
+            emgContact: session.emgContact(),
         })
-        trainer.setState(
-            input.sequence.receivedCount() > 0 ? ds.PftTrainerSessionState.Ready : ds.PftTrainerSessionState.Idle
-        )
         await trainer.pushLive()
+        await trainer.pushCue()
     }, LIVE_REPORT_INTERVAL_MS)
 }

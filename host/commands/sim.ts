@@ -1,69 +1,106 @@
-import { findTrainer, type LiveReport } from "../device/trainer-client"
 import { CliError, EXIT } from "../errors"
-import { startProbeFeed } from "../sim/probe-feed"
-import { hostProbe } from "../sim/probe-server"
+import { runAssessment, type AssessmentRunResult } from "../sim/assessment-run"
 import { startSimulation } from "../sim/simulation"
-import { contractionWave } from "../sim/waveforms"
-import { roundTo } from "../../src/core/units"
-import { PROBE_BATCH_MAX_SAMPLES } from "../../src/core/probe-batch"
+import { PROFILE_NAMES, type ProfileName } from "../sim/patient"
+import { runPatient } from "../sim/patient-run"
+import { readReplayCsv, ReplayFormatError, replaySource } from "../sim/replay"
+import type { SessionScore } from "../sim/scoring"
+import type { CueReport } from "../device/trainer-client"
+import { formatSessionReport } from "../report/session-text"
+import { Block, Cue } from "../../src/core/protocol/assessment"
 
 export interface SimOptions {
+    profile: string
+    seed: number
+    speed: number
+    replay?: string
     duration?: number
-    rate: number
-    batch: number
     json?: boolean
     verbose?: boolean
 }
 
-function formatLive(r: LiveReport, state: string): string {
-    return (
-        `seq ${r.lastSeq}  received ${r.samplesReceived}  lost ${r.samplesLost}  ` +
-        `pressure ${roundTo(r.pressureCmH2O, 1)} cmH2O  EMG ${roundTo(r.emgUv, 1)} uV  ${state}`
-    )
+const CUE_WORDS: Record<number, string> = {
+    [Cue.Idle]: "session over",
+    [Cue.Rest]: "rest and breathe",
+    [Cue.Contract]: "squeeze",
+    [Cue.Release]: "let go",
+}
+const BLOCK_WORDS: Record<number, string> = {
+    [Block.PreBaseline]: "pre-baseline",
+    [Block.Flicks]: "quick flicks",
+    [Block.Holds]: "holds",
+    [Block.Endurance]: "endurance",
+    [Block.PostBaseline]: "post-baseline",
+}
+
+function checkOptions(opts: SimOptions): void {
+    if (!(opts.speed >= 1 && opts.speed <= 20)) throw new CliError("--speed must be 1..20 (x real time)", EXIT.usage)
+    if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new CliError("--seed must be a whole number >= 0", EXIT.usage)
+    if (opts.duration !== undefined && !(opts.duration > 0)) throw new CliError("--duration must be > 0 s", EXIT.usage)
+    if (!opts.replay && !(PROFILE_NAMES as readonly string[]).includes(opts.profile))
+        throw new CliError(`unknown --profile '${opts.profile}': use one of ${PROFILE_NAMES.join(", ")}`, EXIT.usage)
 }
 
 export async function runSim(opts: SimOptions): Promise<void> {
-    if (!(opts.rate > 0 && opts.rate <= 1000)) throw new CliError("--rate must be 1..1000 Hz", EXIT.usage)
-    if (!(opts.batch >= 1 && opts.batch <= PROBE_BATCH_MAX_SAMPLES))
-        throw new CliError(`--batch must be 1..${PROBE_BATCH_MAX_SAMPLES} samples`, EXIT.usage)
-    if (opts.duration !== undefined && !(opts.duration > 0)) throw new CliError("--duration must be > 0 s", EXIT.usage)
+    checkOptions(opts)
+    const say = (line: string) => (opts.json ? console.error(line) : console.log(line))
+    const trace = opts.replay ? loadReplay(opts.replay) : undefined
+    if (trace) say(`pft sim: replaying ${trace.samples.length} samples at ${Math.round(trace.sampleRateHz)} Hz from ${opts.replay}`)
+    else say(`pft sim: simulated patient '${opts.profile}' (seed ${opts.seed}) at ${opts.speed}x real time`)
 
-    console.error("pft sim: starting the devtools bus and the firmware VM...")
-    const sim = await startSimulation({
-        onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined,
-    }).catch(e => {
+    say("pft sim: starting the devtools bus and the firmware VM...")
+    const sim = await startSimulation({ onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined }).catch(e => {
         throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)
     })
-    let finish: () => void = () => {}
-    const finished = new Promise<void>(r => (finish = r))
-    const onSignal = () => finish()
+    let stop: () => void = () => {}
+    const stopSignal = new Promise<void>(r => (stop = r))
+    const onSignal = () => {
+        say("pft sim: stopping the session...")
+        stop()
+    }
     process.once("SIGINT", onSignal)
     process.once("SIGTERM", onSignal)
+    const timer = opts.duration ? setTimeout(stop, opts.duration * 1000) : undefined
+    const onCue = (c: CueReport) => {
+        const where = c.cue === Cue.Idle ? "" : ` (${BLOCK_WORDS[c.block] ?? "?"}${c.repIndex >= 0 ? `, contraction ${c.repIndex + 1}` : ""})`
+        say(`  ${(c.startedAtMs / 1000).toFixed(1).padStart(6)} s  ${CUE_WORDS[c.cue] ?? "?"}${where}`)
+    }
+    let result: AssessmentRunResult
+    let score: SessionScore | undefined
     try {
-        const probe = hostProbe(sim.bus, opts.rate)
-        const feed = startProbeFeed({ server: probe, source: contractionWave(), sampleRateHz: opts.rate, batchSize: opts.batch })
-        const trainer = await findTrainer(sim.bus, 20000)
-        await trainer.setWallClock(Math.floor(Date.now() / 1000))
-        console.error("pft sim: running; Ctrl-C to stop")
-        let lastPrint = 0
-        const off = trainer.onLive(r => {
-            if (opts.json) {
-                console.log(JSON.stringify(r))
-                return
-            }
-            if (r.receivedAtMs - lastPrint < 1000) return
-            lastPrint = r.receivedAtMs
-            console.log(formatLive(r, "probe streaming"))
-        })
-        const timer = opts.duration ? setTimeout(finish, opts.duration * 1000) : undefined
-        await finished
-        if (timer) clearTimeout(timer)
-        off()
-        feed.stop()
-        console.error(`pft sim: stopping (sent ${feed.sent()} samples per channel)`)
+        if (trace) {
+            result = await runAssessment({
+                sim,
+                source: replaySource(trace),
+                sampleRateHz: trace.sampleRateHz,
+                speed: opts.speed,
+                stopAtSeq: trace.samples.length - 1,
+                stopSignal,
+                onCue,
+            })
+        } else {
+            const r = await runPatient({ sim, profile: opts.profile as ProfileName, seed: opts.seed, speed: opts.speed, stopSignal, onCue })
+            result = r.run
+            score = r.score
+        }
     } finally {
+        if (timer) clearTimeout(timer)
         process.off("SIGINT", onSignal)
         process.off("SIGTERM", onSignal)
         await sim.stop()
+    }
+    if (opts.json) {
+        console.log(JSON.stringify({ profile: trace ? undefined : opts.profile, seed: trace ? undefined : opts.seed, replay: opts.replay, ...result, score }, null, 2))
+        return
+    }
+    console.log(formatSessionReport(result, score))
+}
+
+function loadReplay(file: string) {
+    try {
+        return readReplayCsv(file)
+    } catch (e) {
+        if (e instanceof ReplayFormatError) throw new CliError(e.message, EXIT.usage)
+        throw new CliError(`cannot read ${file}: ${(e as Error).message}`, EXIT.usage)
     }
 }

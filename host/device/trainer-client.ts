@@ -4,6 +4,8 @@
  */
 import * as jd from "jacdac-ts"
 import { hpaToCmH2O, mvToUv } from "../../src/core/units"
+import type { RepMetrics, RestMetrics, SessionMetrics } from "../../src/core/metrics/types"
+import { Channel } from "../../src/core/session/measurement-session"
 import { TRAINER_SERVICE, packetInfo, registerReportCode, serviceInfo } from "../spec"
 
 /** A live report, in the units people read. */
@@ -11,12 +13,47 @@ export interface LiveReport {
     lastSeq: number
     samplesReceived: number
     samplesLost: number
-    /** [cmH2O] */
+    /** [cmH2O] relative to zeroCmH2O once the probe is ready */
     pressureCmH2O: number
     /** [uV] */
     emgUv: number
+    /** [cmH2O] */
+    zeroCmH2O: number
+    /** [ms] session sample time */
+    sampleTimeMs: number
+    probeState: ProbeStateName
+    emgContact: EmgContactName
     /** [ms] host clock when it arrived */
     receivedAtMs: number
+}
+
+export const PROBE_STATES = ["not inserted", "zeroing", "ready", "removed"] as const
+export type ProbeStateName = (typeof PROBE_STATES)[number]
+export const EMG_CONTACTS = ["unknown", "good", "flat line", "saturated", "jumpy"] as const
+export type EmgContactName = (typeof EMG_CONTACTS)[number]
+
+/** The cue report. */
+export interface CueReport {
+    /** Cue value (src/core/protocol/assessment.ts) */
+    cue: number
+    block: number
+    repIndex: number
+    segmentIndex: number
+    /** [ms] session sample time the cue began */
+    startedAtMs: number
+}
+
+/** A finished rep as the device reports it (RepMetrics of one channel). */
+export interface DeviceRep extends RepMetrics {
+    channel: Channel
+}
+
+export interface DeviceSummary extends SessionMetrics {
+    channel: Channel
+    sessionState: SessionState
+    samplesLost: number
+    /** [ms] session sample time */
+    durationMs: number
 }
 
 export const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault"] as const
@@ -31,15 +68,17 @@ export class TrainerClient {
         const format = packetInfo(TRAINER_SERVICE, "live").packFormat!
         return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
             if (pkt.serviceCommand !== code) return
-            const [lastSeq, samplesReceived, samplesLost, pressureHpa, emgMv] = jd.jdunpack<
-                [number, number, number, number, number]
-            >(pkt.data, format)
+            const v = jd.jdunpack<number[]>(pkt.data, format)
             handler({
-                lastSeq,
-                samplesReceived,
-                samplesLost,
-                pressureCmH2O: hpaToCmH2O(pressureHpa),
-                emgUv: mvToUv(emgMv),
+                lastSeq: v[0],
+                samplesReceived: v[1],
+                samplesLost: v[2],
+                pressureCmH2O: hpaToCmH2O(v[3]),
+                emgUv: mvToUv(v[4]),
+                zeroCmH2O: hpaToCmH2O(v[5]),
+                sampleTimeMs: v[6],
+                probeState: PROBE_STATES[v[7]] ?? "not inserted",
+                emgContact: EMG_CONTACTS[v[8]] ?? "unknown",
                 receivedAtMs: Date.now(),
             })
         })
@@ -63,9 +102,107 @@ export class TrainerClient {
 
     async sessionState(): Promise<SessionState> {
         const reg = this.service.register(packetInfo(TRAINER_SERVICE, "session_state").identifier)
-        await reg.refresh(true)
+        if (!(await reg.refresh())) throw new Error("the trainer did not answer a register read")
         const v = reg.unpackedValue?.[0] as number | undefined
         return SESSION_STATES[v ?? 0] ?? "idle"
+    }
+
+    /** Calls `handler` for every cue report (pushed on change and with each live report). */
+    onCue(handler: (cue: CueReport) => void): () => void {
+        const code = registerReportCode(TRAINER_SERVICE, "cue")
+        const format = packetInfo(TRAINER_SERVICE, "cue").packFormat!
+        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
+            if (pkt.serviceCommand !== code) return
+            const [startedAtMs, cue, block, repIndex, segmentIndex] = jd.jdunpack<number[]>(pkt.data, format)
+            handler({ cue, block, repIndex, segmentIndex, startedAtMs })
+        })
+    }
+
+    /** Sends a command and waits for its report, retrying (commands are idempotent). */
+    private async request(name: string, values: unknown[], timeoutMs = 1000, tries = 3): Promise<number[]> {
+        const cmd = packetInfo(TRAINER_SERVICE, name, "command")
+        const report = packetInfo(TRAINER_SERVICE, name, "report")
+        let lastError: unknown
+        for (let i = 0; i < tries; i++) {
+            try {
+                const pkt = jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat ?? "", values as any))
+                const resp = await this.service.sendCmdAwaitResponseAsync(pkt, timeoutMs)
+                return jd.jdunpack<number[]>(resp.data, report.packFormat!)
+            } catch (e) {
+                lastError = e
+            }
+        }
+        throw new Error(`trainer did not answer ${name} after ${tries} tries: ${(lastError as Error)?.message}`)
+    }
+
+    private async command(name: string): Promise<void> {
+        const cmd = packetInfo(TRAINER_SERVICE, name, "command")
+        await this.service.sendPacketAsync(jd.Packet.onlyHeader(cmd.identifier))
+    }
+
+    /** Starts the assessment if the probe is ready (idempotent). */
+    async startSession(): Promise<void> {
+        await this.command("start_session")
+    }
+
+    /** Ends the running session (idempotent). */
+    async stopSession(): Promise<void> {
+        await this.command("stop_session")
+    }
+
+    /** A finished rep on one channel, or undefined if it has not finished. */
+    async readRep(repIndex: number, channel: Channel): Promise<DeviceRep | undefined> {
+        const v = await this.request("read_rep", [repIndex, channel])
+        if (!v[3]) return undefined
+        return {
+            repIndex: v[0],
+            channel: v[1],
+            block: v[2],
+            cueOnMs: v[4],
+            cueOffMs: v[5],
+            onsetMs: v[6],
+            offsetMs: v[7],
+            onsetLatencyMs: v[8],
+            timeToPeakMs: v[9],
+            releaseLatencyMs: v[10],
+            holdAtTargetMs: v[11],
+            peak: v[12],
+            peakPctMvc: v[13],
+            meanWork: v[14],
+            holdCv: v[15],
+            enduranceDeclinePct: v[16],
+            flags: v[17],
+        }
+    }
+
+    async readSummary(channel: Channel): Promise<DeviceSummary> {
+        const v = await this.request("read_summary", [channel])
+        const rest = (mean: number, sd: number, cv: number): RestMetrics => ({ mean, sd, cv, durationMs: 0 })
+        return {
+            channel: v[0],
+            sessionState: SESSION_STATES[v[1]] ?? "idle",
+            repsPlanned: v[2],
+            repsDone: v[3],
+            preBaseline: rest(v[4], v[5], v[6]),
+            postBaseline: rest(v[7], v[8], v[9]),
+            mvc: v[10],
+            holdFatiguePct: v[11],
+            enduranceDeclinePct: v[12],
+            timeOnTaskMs: v[13],
+            samplesLost: v[14],
+            durationMs: v[15],
+        }
+    }
+
+    /** Polls the session state until `accept` says yes. */
+    async waitForState(accept: (s: SessionState) => boolean, timeoutMs: number): Promise<SessionState> {
+        const deadline = Date.now() + timeoutMs
+        for (;;) {
+            const s = await this.sessionState()
+            if (accept(s)) return s
+            if (Date.now() > deadline) throw new Error(`trainer stayed '${s}' for ${timeoutMs} ms`)
+            await new Promise(r => setTimeout(r, 200))
+        }
     }
 
     /** Sets the device's wall clock (idempotent). */
@@ -77,7 +214,7 @@ export class TrainerClient {
     /** [s] the device's wall clock, 0 if never set. */
     async wallClock(): Promise<number> {
         const reg = this.service.register(packetInfo(TRAINER_SERVICE, "wall_clock").identifier)
-        await reg.refresh(true)
+        if (!(await reg.refresh())) throw new Error("the trainer did not answer a register read")
         return (reg.unpackedValue?.[0] as number) ?? 0
     }
 }

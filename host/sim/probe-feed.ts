@@ -21,6 +21,12 @@ export interface ProbeFeedOptions {
     tickMs?: number
     /** sequence number of the first sample (default 0) */
     startSeq?: number
+    /**
+     * Samples come `speed` times faster than real time (default 1). They are
+     * still stamped `1000 / sampleRateHz` ms apart: the firmware works in
+     * sample time, so a 5-minute session can run in 30 s.
+     */
+    speed?: number
 }
 
 export interface ProbeFeed {
@@ -28,6 +34,8 @@ export interface ProbeFeed {
     generated(): number
     /** Samples actually sent. */
     sent(): number
+    /** [ms] sample time of the newest sample generated (-1 before any). */
+    lastSampleTimeMs(): number
     stop(): void
 }
 
@@ -36,6 +44,7 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     const intervalMs = 1000 / sampleRateHz
     const startNs = process.hrtime.bigint()
     const startSeq = options.startSeq ?? 0
+    const speed = options.speed ?? 1
     let generated = 0
     let sent = 0
     let busy = false
@@ -44,7 +53,7 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
         busy = true
         try {
             const elapsedMs = Number(process.hrtime.bigint() - startNs) / 1e6
-            const due = Math.floor(elapsedMs / intervalMs)
+            const due = Math.floor((elapsedMs * speed) / intervalMs)
             while (due - generated >= batchSize) {
                 const firstSeq = startSeq + generated
                 const batch: ProbeSample[] = []
@@ -58,10 +67,11 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
             busy = false
         }
     }
-    const timer = setInterval(tick, options.tickMs ?? Math.max(1, (batchSize * intervalMs) / 2))
+    const timer = setInterval(tick, options.tickMs ?? Math.max(1, (batchSize * intervalMs) / speed / 2))
     return {
         generated: () => generated,
         sent: () => sent,
+        lastSampleTimeMs: () => (generated === 0 ? -1 : (startSeq + generated - 1) * intervalMs),
         stop: () => clearInterval(timer),
     }
 }

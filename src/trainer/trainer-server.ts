@@ -1,5 +1,7 @@
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
+import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
+import type { CueState } from "../core/session/measurement-session"
 
 /** What the trainer reports live, in wire units. */
 export interface LiveValues {
@@ -10,26 +12,59 @@ export interface LiveValues {
     pressureHpa: number
     /** [mV] */
     emgMv: number
+    /** [hPa] */
+    zeroHpa: number
+    /** [ms] session sample time */
+    sampleTimeMs: number
+    probeState: number
+    emgContact: number
+}
+
+/** What the server asks of the rest of the firmware. */
+export interface TrainerBackend {
+    sessionState(): number
+    cue(): CueState
+    startSession(): void
+    stopSession(): void
+    rep(index: number, channel: number): RepMetrics | undefined
+    summary(channel: number): SessionMetrics
+    repsPlanned(): number
+    lostInSession(): number
+    sessionTimeMs(): number
+}
+
+/** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */
+function args(first: any): any[] {
+    return Array.isArray(first) ? first : [first]
 }
 
 class TrainerServer extends Server implements ds.PftTrainerServerSpec {
-    state = ds.PftTrainerSessionState.Idle
-    current: LiveValues = { lastSeq: 0, samplesReceived: 0, samplesLost: 0, pressureHpa: 0, emgMv: 0 }
+    current: LiveValues = {
+        lastSeq: 0,
+        samplesReceived: 0,
+        samplesLost: 0,
+        pressureHpa: 0,
+        emgMv: 0,
+        zeroHpa: 0,
+        sampleTimeMs: 0,
+        probeState: 0,
+        emgContact: 0,
+    }
     /** [s] unix time at the moment `clockSetAtMs` (device monotonic) */
     private wallClockAtSetS = 0
     private clockSetAtMs = 0
 
-    constructor() {
+    constructor(private readonly backend: TrainerBackend) {
         super(ds.PftTrainer.spec)
     }
 
     sessionState() {
-        return this.state
+        return this.backend.sessionState()
     }
 
-    live(): [number, number, number, number, number] {
+    live(): [number, number, number, number, number, number, number, number, number] {
         const v = this.current
-        return [v.lastSeq, v.samplesReceived, v.samplesLost, v.pressureHpa, v.emgMv]
+        return [v.lastSeq, v.samplesReceived, v.samplesLost, v.pressureHpa, v.emgMv, v.zeroHpa, v.sampleTimeMs, v.probeState, v.emgContact]
     }
 
     wallClock() {
@@ -37,36 +72,111 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
         return this.wallClockAtSetS + Math.floor((ds.millis() - this.clockSetAtMs) / 1000)
     }
 
+    cue(): [number, number, number, number, number] {
+        const c = this.backend.cue()
+        return [Math.round(c.startedAtMs), c.cue, c.block, c.repIndex, c.segmentIndex < 0 ? 0 : c.segmentIndex]
+    }
+
     setWallClock(unixTime: number) {
-        // fields arrive as one array from servercore (see shared notes)
-        const t = Array.isArray(unixTime) ? (unixTime as any as number[])[0] : unixTime
-        this.wallClockAtSetS = t
+        this.wallClockAtSetS = args(unixTime)[0]
         this.clockSetAtMs = ds.millis()
     }
 
-    /** Pushes the live register as an unsolicited report. */
+    startSession() {
+        this.backend.startSession()
+    }
+
+    stopSession() {
+        this.backend.stopSession()
+    }
+
+    readRep(repIndex: number, channel: number): any {
+        const a = args(repIndex)
+        const index = a[0]
+        const ch = a.length > 1 ? a[1] : channel
+        const r = this.backend.rep(index, ch)
+        if (!r) return [index, ch, 0, 0, 0, 0, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0]
+        return [
+            index,
+            ch,
+            r.block,
+            1,
+            Math.round(r.cueOnMs),
+            Math.round(r.cueOffMs),
+            Math.round(r.onsetMs),
+            Math.round(r.offsetMs),
+            Math.round(r.onsetLatencyMs),
+            Math.round(r.timeToPeakMs),
+            Math.round(r.releaseLatencyMs),
+            Math.round(r.holdAtTargetMs),
+            r.peak,
+            r.peakPctMvc,
+            r.meanWork,
+            r.holdCv,
+            r.enduranceDeclinePct,
+            r.flags,
+        ]
+    }
+
+    readSummary(channel: number): any {
+        const ch = args(channel)[0]
+        const s = this.backend.summary(ch)
+        return [
+            ch,
+            this.backend.sessionState(),
+            this.backend.repsPlanned(),
+            s.repsDone,
+            s.preBaseline.mean,
+            s.preBaseline.sd,
+            s.preBaseline.cv,
+            s.postBaseline.mean,
+            s.postBaseline.sd,
+            s.postBaseline.cv,
+            s.mvc,
+            s.holdFatiguePct,
+            s.enduranceDeclinePct,
+            Math.round(s.timeOnTaskMs),
+            this.backend.lostInSession(),
+            Math.round(this.backend.sessionTimeMs()),
+        ]
+    }
+
     async pushLive() {
         await this._send(this.spec.lookup("live").encode(this.live()))
+    }
+
+    async pushCue() {
+        await this._send(this.spec.lookup("cue").encode(this.cue()))
+    }
+
+    async announceRep(index: number) {
+        await this.sendEvent(this.spec.lookup("repFinished").encode(index))
+    }
+
+    async announceSessionEnd() {
+        await this.sendEvent(this.spec.lookup("sessionFinished").encode([]))
     }
 }
 
 export interface TrainerHandle {
-    setState(state: ds.PftTrainerSessionState): void
     setLive(values: LiveValues): void
     pushLive(): Promise<void>
+    pushCue(): Promise<void>
+    announceRep(index: number): Promise<void>
+    announceSessionEnd(): Promise<void>
 }
 
 /** Starts the trainer service the host talks to. */
-export function startTrainerServer(): TrainerHandle {
-    const server = new TrainerServer()
+export function startTrainerServer(backend: TrainerBackend): TrainerHandle {
+    const server = new TrainerServer(backend)
     startServer(server, { roleName: "trainer" })
     return {
-        setState: state => {
-            server.state = state
-        },
         setLive: values => {
             server.current = values
         },
         pushLive: async () => await server.pushLive(),
+        pushCue: async () => await server.pushCue(),
+        announceRep: async index => await server.announceRep(index),
+        announceSessionEnd: async () => await server.announceSessionEnd(),
     }
 }

@@ -1,6 +1,7 @@
-// `pft sim` end to end through the installed binary: it runs the firmware,
-// prints what the device reports, and leaves nothing running when it stops
-// (after --duration and on Ctrl-C).
+// `pft sim` end to end through the installed binary: it runs the firmware
+// through an assessment with a simulated patient, prints what the device
+// measured, and leaves nothing running when it stops (after --duration, at
+// the end of the session, and on Ctrl-C).
 import { spawn } from "node:child_process"
 import { createConnection } from "node:net"
 import { join } from "node:path"
@@ -31,31 +32,28 @@ function startPft(args: string[]) {
 }
 
 describe("pft sim", () => {
-    test("--duration --json prints live reports of a streaming probe and exits 0", async () => {
-        const pft = startPft(["sim", "--duration", "5", "--json"])
+    test("--json --duration prints the measured session and exits 0", async () => {
+        const pft = startPft(["sim", "--speed", "10", "--duration", "12", "--json"])
         const code = await pft.exit
         expect(code, pft.err()).toBe(0)
-        const reports = pft
-            .out()
-            .trim()
-            .split("\n")
-            .map(l => JSON.parse(l))
-        expect(reports.length).toBeGreaterThan(10)
-        const last = reports[reports.length - 1]
-        expect(last.samplesReceived).toBeGreaterThan(150)
-        expect(last.samplesLost).toBe(0)
-        expect(last.pressureCmH2O).toBeGreaterThan(14) // the default wave rests at 15 cmH2O
+        const result = JSON.parse(pft.out())
+        expect(result.profile).toBe("typical")
+        // 12 s at 10x covers the pre-baseline (60 s) and the flicks
+        expect(result.reps.emg.length).toBeGreaterThan(0)
+        expect(result.summary.emg.preBaseline.mean).toBeGreaterThan(0)
+        expect(result.score.emg.reps.length).toBeGreaterThan(0)
         expect(await devtoolsPortOpen()).toBe(false)
     })
 
-    test("Ctrl-C stops the firmware and devtools and exits 0", async () => {
-        const pft = startPft(["sim"])
+    test("Ctrl-C stops the session, prints what was measured, stops the VM and devtools, exits 0", async () => {
+        const pft = startPft(["sim", "--speed", "5"])
         const deadline = Date.now() + 60000
-        while (!pft.out().includes("received") && Date.now() < deadline) await new Promise(r => setTimeout(r, 200))
-        expect(pft.out()).toContain("cmH2O")
+        while (!pft.out().includes("rest and breathe") && Date.now() < deadline) await new Promise(r => setTimeout(r, 200))
+        expect(pft.out()).toContain("pre-baseline")
         pft.child.kill("SIGINT")
-        expect(await pft.exit).toBe(0)
-        expect(pft.err()).toContain("stopping")
+        expect(await pft.exit, pft.err()).toBe(0)
+        expect(pft.out()).toContain("EMG (uV)")
+        expect(pft.out()).toContain("rest tone before")
         expect(await devtoolsPortOpen()).toBe(false)
     })
 })

@@ -80,11 +80,13 @@ describe("firmware reads the simulated probe", () => {
             for (const r of reports) {
                 const e = expectedAt(r)
                 expect(r.samplesLost, `lost samples at seq ${r.lastSeq}`).toBe(e.lost)
-                expect(Math.abs(r.pressureCmH2O - e.pressureCmH2O), `pressure at seq ${r.lastSeq}`).toBeLessThan(1e-3)
+                // once the probe is zeroed the device reports pressure relative to the zero
+                const gauge = r.pressureCmH2O + (r.probeState === "ready" ? r.zeroCmH2O : 0)
+                expect(Math.abs(gauge - e.pressureCmH2O), `pressure at seq ${r.lastSeq}`).toBeLessThan(1e-3)
                 expect(Math.abs(r.emgUv - e.emgUv), `EMG at seq ${r.lastSeq}`).toBeLessThan(1e-3)
             }
             // the waveform was seen at rest and in a squeeze
-            const pressures = reports.map(r => r.pressureCmH2O)
+            const pressures = reports.map(r => r.pressureCmH2O + (r.probeState === "ready" ? r.zeroCmH2O : 0))
             expect(Math.min(...pressures)).toBeLessThan(13)
             expect(Math.max(...pressures)).toBeGreaterThan(39)
         } finally {

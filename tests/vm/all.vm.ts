@@ -2,3 +2,4 @@
 // *.vm.ts here (devs run takes a single file).
 import "./core.vm"
 import "./sensing.vm"
+import "./metrics.vm"

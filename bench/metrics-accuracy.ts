@@ -1,0 +1,104 @@
+/**
+ * Metric accuracy per simulated patient profile: the real firmware in the VM
+ * runs the Glazer assessment and its reported metrics are scored against the
+ * patient model's ground truth. Also the VM cost per second of data.
+ *
+ * Targets (metrics issue): onset/offset median <= 50 ms and p95 <= 100 ms,
+ * peak within 3 %, rep counts exact on every profile except lead-off, where
+ * the rep in progress is flagged, not counted.
+ */
+import { PROFILE_NAMES } from "../host/sim/patient"
+import { runPatient, type PatientRunResult } from "../host/sim/patient-run"
+import { percentile } from "../host/sim/scoring"
+import { startSimulation } from "../host/sim/simulation"
+import type { Figures } from "./results"
+
+const SPEED = 10
+const SEEDS = [1, 2]
+
+interface Row {
+    profile: string
+    onsetMedian: number
+    onsetP95: number
+    offsetMedian: number
+    offsetP95: number
+    peakMaxPct: number
+    pressurePeakMaxPct: number
+    restErrorUv: number
+    restErrorCmH2O: number
+    repsExact: boolean
+    interruptedFlagged: string
+}
+
+function row(profile: string, results: PatientRunResult[]): Row {
+    const emg = results.map(r => r.score.emg)
+    const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))
+    const offset = emg.flatMap(s => s.reps.map(r => Math.abs(r.offsetErrorMs))).filter(Number.isFinite)
+    const peak = emg.flatMap(s => s.reps.map(r => r.peakErrorPct))
+    const pressurePeak = results.flatMap(r => r.score.pressure.reps.map(x => x.peakErrorPct))
+    return {
+        profile,
+        onsetMedian: percentile(onset, 50),
+        onsetP95: percentile(onset, 95),
+        offsetMedian: percentile(offset, 50),
+        offsetP95: percentile(offset, 95),
+        peakMaxPct: Math.max(...peak),
+        pressurePeakMaxPct: Math.max(...pressurePeak),
+        restErrorUv: Math.max(...emg.map(s => s.restToneError)),
+        restErrorCmH2O: Math.max(...results.map(r => r.score.pressure.restToneError)),
+        repsExact: emg.every(s => s.repsDone === s.repsExpected),
+        interruptedFlagged: emg.map(s => `${s.interruptedFlagged}/${s.interruptedExpected}`).join(" "),
+    }
+}
+
+function f(v: number, digits = 0): string {
+    return Number.isFinite(v) ? v.toFixed(digits) : "-"
+}
+
+export async function benchMetricsAccuracy(): Promise<Figures> {
+    const rows: Row[] = []
+    const all: PatientRunResult[] = []
+    let wall = 0
+    let sessionMs = 0
+    for (const profile of PROFILE_NAMES) {
+        const results: PatientRunResult[] = []
+        for (const seed of SEEDS) {
+            const sim = await startSimulation()
+            try {
+                const r = await runPatient({ sim, profile, seed, speed: SPEED })
+                results.push(r)
+                wall += r.run.wallSeconds
+                sessionMs += r.run.summary.emg.durationMs
+            } finally {
+                await sim.stop()
+            }
+        }
+        all.push(...results)
+        rows.push(row(profile, results))
+        process.stdout.write(`  ${profile} done\n`)
+    }
+    console.log(`\n  EMG channel, seeds ${SEEDS.join(", ")}, ${SPEED}x real time`)
+    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged")
+    for (const r of rows)
+        console.log(
+            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged}`
+        )
+    const emg = all.map(r => r.score.emg)
+    const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))
+    const offset = emg.flatMap(s => s.reps.map(r => Math.abs(r.offsetErrorMs))).filter(Number.isFinite)
+    const peak = emg.flatMap(s => s.reps.map(r => r.peakErrorPct))
+    return {
+        onset_error_median_ms: { value: percentile(onset, 50), unit: "ms", note: "EMG, all profiles" },
+        onset_error_p95_ms: { value: percentile(onset, 95), unit: "ms", note: "EMG, all profiles" },
+        offset_error_median_ms: { value: percentile(offset, 50), unit: "ms", note: "EMG, all profiles" },
+        offset_error_p95_ms: { value: percentile(offset, 95), unit: "ms", note: "EMG, all profiles" },
+        peak_error_pct: { value: Math.max(...peak), unit: "%", note: "EMG, worst rep of all profiles" },
+        rep_count_exact_profiles: { value: rows.filter(r => r.repsExact).length, unit: "profiles" },
+        profiles_total: { value: rows.length, unit: "profiles" },
+        session_realtime_factor: {
+            value: sessionMs / 1000 / wall,
+            unit: "x",
+            note: "seconds of two-channel 100 Hz assessment the firmware in the VM kept up with per wall second",
+        },
+    }
+}

@@ -1,0 +1,133 @@
+/**
+ * Runs one assessment session on the simulated device end to end: a sample
+ * source feeds the probe, the host starts the session once the probe is
+ * zeroed, cues go back to whoever listens (the patient model), and at the end
+ * every rep and the session summary are read back from the device.
+ */
+import { Channel } from "../../src/core/session/measurement-session"
+import { assessmentDurationMs, assessmentSegments, GLAZER_ASSESSMENT } from "../../src/core/protocol/assessment"
+import { findTrainer, type CueReport, type DeviceRep, type DeviceSummary, type TrainerClient } from "../device/trainer-client"
+import { startProbeFeed, type SampleSource } from "./probe-feed"
+import { hostProbe } from "./probe-server"
+import type { Simulation } from "./simulation"
+
+export interface AssessmentRunOptions {
+    sim: Simulation
+    source: SampleSource
+    /** [Hz] per channel (default 100) */
+    sampleRateHz?: number
+    /** samples per probe report (default 2 at real time; more when faster) */
+    batchSize?: number
+    /** x real time (default 1) */
+    speed?: number
+    dropBatch?: (firstSeq: number) => boolean
+    /** the cue changed; `feedTimeMs` is the sample time the feed has reached (when a patient would see it) */
+    onCue?: (cue: CueReport, feedTimeMs: number) => void
+    /** [ms] of sample time to wait for the probe to be zeroed */
+    readyTimeoutMs?: number
+    /** stop the session once the firmware has processed this probe sample (default: the whole assessment) */
+    stopAtSeq?: number
+    /** resolves to stop the session early (Ctrl-C, --duration) */
+    stopSignal?: Promise<void>
+    onProgress?: (sessionTimeMs: number) => void
+}
+
+export interface AssessmentRunResult {
+    /** [ms] feed sample time of the session's first sample: truth times minus this = session times */
+    sessionStartMs: number
+    reps: { emg: DeviceRep[]; pressure: DeviceRep[] }
+    summary: { emg: DeviceSummary; pressure: DeviceSummary }
+    /** [cmH2O] the device's pressure zero when the session started (gauge) */
+    zeroAtStartCmH2O: number
+    /** samples the feed dropped on purpose */
+    droppedSamples: number
+    /** [s] wall time of the session */
+    wallSeconds: number
+}
+
+async function readAllReps(trainer: TrainerClient, channel: Channel, planned: number): Promise<DeviceRep[]> {
+    const out: DeviceRep[] = []
+    for (let i = 0; i < planned; i++) {
+        const r = await trainer.readRep(i, channel)
+        if (r) out.push(r)
+    }
+    return out
+}
+
+export async function runAssessment(o: AssessmentRunOptions): Promise<AssessmentRunResult> {
+    const sampleRateHz = o.sampleRateHz ?? 100
+    const speed = o.speed ?? 1
+    const batchSize = o.batchSize ?? Math.min(28, Math.max(2, Math.ceil(2 * speed)))
+    const intervalMs = 1000 / sampleRateHz
+    const probe = hostProbe(o.sim.bus, sampleRateHz)
+    let dropped = 0
+    const feed = startProbeFeed({
+        server: probe,
+        source: o.source,
+        sampleRateHz,
+        batchSize,
+        speed,
+        dropBatch: o.dropBatch
+            ? seq => {
+                  const d = o.dropBatch!(seq)
+                  if (d) dropped += batchSize
+                  return d
+              }
+            : undefined,
+    })
+    const offs: (() => void)[] = []
+    try {
+        const trainer = await findTrainer(o.sim.bus, 20000)
+        let lastSegment = -2
+        offs.push(
+            trainer.onCue(c => {
+                if (c.segmentIndex === lastSegment && c.cue !== 0) return
+                if (c.cue === 0 && lastSegment === -1) return
+                lastSegment = c.cue === 0 ? -1 : c.segmentIndex
+                o.onCue?.(c, feed.lastSampleTimeMs())
+            })
+        )
+        let sessionStartMs = -1
+        let zeroAtStartCmH2O = 0
+        offs.push(
+            trainer.onLive(r => {
+                if (r.sampleTimeMs > 0 && sessionStartMs < 0) {
+                    sessionStartMs = r.lastSeq * intervalMs - r.sampleTimeMs
+                    zeroAtStartCmH2O = r.zeroCmH2O
+                }
+                if (r.sampleTimeMs > 0) o.onProgress?.(r.sampleTimeMs)
+            })
+        )
+        const wallPerSampleMs = (o.readyTimeoutMs ?? 20000) / speed
+        await trainer.waitForState(s => s === "ready", Math.max(10000, wallPerSampleMs))
+        const started = Date.now()
+        for (let i = 0; i < 20; i++) {
+            await trainer.startSession()
+            if ((await trainer.sessionState()) === "running") break
+        }
+        const planned = (await trainer.readSummary(Channel.Emg)).repsPlanned
+        let stopRequested = false
+        const requestStop = () => {
+            if (stopRequested) return
+            stopRequested = true
+            trainer.stopSession().catch(() => {})
+        }
+        if (o.stopAtSeq !== undefined) {
+            const at = o.stopAtSeq
+            offs.push(trainer.onLive(r => r.lastSeq >= at && requestStop()))
+        }
+        o.stopSignal?.then(requestStop)
+        await trainer.waitForState(s => {
+            if (stopRequested && s !== "done") trainer.stopSession().catch(() => {})
+            return s === "done"
+        }, (assessmentDurationMs(assessmentSegments(GLAZER_ASSESSMENT)) / speed) * 2 + 30000)
+        const wallSeconds = (Date.now() - started) / 1000
+        feed.stop()
+        const reps = { emg: await readAllReps(trainer, Channel.Emg, planned), pressure: await readAllReps(trainer, Channel.Pressure, planned) }
+        const summary = { emg: await trainer.readSummary(Channel.Emg), pressure: await trainer.readSummary(Channel.Pressure) }
+        return { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, wallSeconds }
+    } finally {
+        feed.stop()
+        for (const off of offs) off()
+    }
+}

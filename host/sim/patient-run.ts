@@ -1,0 +1,54 @@
+/**
+ * One assessment of a simulated patient on the simulated device, scored
+ * against the patient model's ground truth. Used by the e2e tests, the
+ * accuracy benchmark and `pft sim`.
+ */
+import { runAssessment, type AssessmentRunOptions, type AssessmentRunResult } from "./assessment-run"
+import { makeProfile, PatientModel, patientSource, type GroundTruth, type ProfileName } from "./patient"
+import { scoreSession, type NoiseFreeTrace, type SessionScore } from "./scoring"
+import type { Simulation } from "./simulation"
+
+export interface PatientRunOptions {
+    sim: Simulation
+    profile: ProfileName
+    seed: number
+    /** x real time */
+    speed: number
+    stopSignal?: AssessmentRunOptions["stopSignal"]
+    onCue?: AssessmentRunOptions["onCue"]
+}
+
+export interface PatientRunResult {
+    run: AssessmentRunResult
+    truth: GroundTruth
+    score: SessionScore
+}
+
+const RATE_HZ = 100
+
+export async function runPatient(o: PatientRunOptions): Promise<PatientRunResult> {
+    const model = new PatientModel(makeProfile(o.profile), o.seed)
+    const source = patientSource(model, RATE_HZ)
+    // the noise-free signals, sample by sample, to apply the device's metric definitions to the truth
+    const trace: NoiseFreeTrace = { intervalMs: 1000 / RATE_HZ, emgUv: [], pressureCmH2O: [] }
+    const run = await runAssessment({
+        sim: o.sim,
+        sampleRateHz: RATE_HZ,
+        speed: o.speed,
+        source: (seq, timeMs) => {
+            const s = source(seq, timeMs)
+            const state = model.state()
+            trace.emgUv[seq] = state.emgUv
+            trace.pressureCmH2O[seq] = state.pressureAboveRestCmH2O
+            return s
+        },
+        dropBatch: seq => model.dropsBatch(seq),
+        onCue: (c, t) => {
+            model.seeCue(c.cue, t, c.repIndex)
+            o.onCue?.(c, t)
+        },
+        stopSignal: o.stopSignal,
+    })
+    const truth = model.truth()
+    return { run, truth, score: scoreSession(run, truth, trace) }
+}

@@ -1,0 +1,153 @@
+/**
+ * Scores what the firmware measured against the patient model's ground
+ * truth: onset/offset timing, peaks, rest tone and rep counts.
+ */
+import { RepFlag } from "../../src/core/metrics/types"
+import type { DeviceRep } from "../device/trainer-client"
+import type { AssessmentRunResult } from "./assessment-run"
+import type { GroundTruth, TrueRep } from "./patient"
+
+/** The model's noise-free signals, indexed by probe sample seq. */
+export interface NoiseFreeTrace {
+    /** [ms] */
+    intervalMs: number
+    /** [uV] */
+    emgUv: number[]
+    /** [cmH2O] above the full-rest balloon reading */
+    pressureCmH2O: number[]
+}
+
+/**
+ * [ms] The device's peak is the highest moving average over this window in
+ * the work window (src/core/metrics/channel-analyzer.ts); the truth's peak
+ * is the same operator on the noise-free signal.
+ */
+export const PEAK_WINDOW_MS = 500
+
+/** Max over [fromMs, toMs] of a causal `windowMs` moving average of `values` (sample i at i * intervalMs). */
+export function windowedPeak(values: number[], intervalMs: number, fromMs: number, toMs: number, windowMs: number): number {
+    const n = Math.max(1, Math.round(windowMs / intervalMs))
+    const first = Math.max(n - 1, Math.ceil(fromMs / intervalMs))
+    const last = Math.min(values.length - 1, Math.floor(toMs / intervalMs))
+    let best = -Infinity
+    for (let i = first; i <= last; i++) {
+        let sum = 0
+        let complete = true
+        for (let k = i - n + 1; k <= i && complete; k++) {
+            if (values[k] === undefined) complete = false
+            else sum += values[k]
+        }
+        if (complete) best = Math.max(best, sum / n)
+    }
+    return best
+}
+
+export interface RepScore {
+    repIndex: number
+    /** [ms] device - truth */
+    onsetErrorMs: number
+    /** [ms] device - truth */
+    offsetErrorMs: number
+    /** [%] |device - truth| / truth */
+    peakErrorPct: number
+}
+
+export interface ChannelScore {
+    reps: RepScore[]
+    /** reps the device counted as done */
+    repsDone: number
+    /** reps the truth says were done (not interrupted) */
+    repsExpected: number
+    /** truth says interrupted and the device flagged the same rep Interrupted */
+    interruptedFlagged: number
+    interruptedExpected: number
+    /** [channel unit] |device pre-baseline mean - true rest mean| */
+    restToneError: number
+}
+
+export interface SessionScore {
+    emg: ChannelScore
+    pressure: ChannelScore
+}
+
+/** Percentile by linear interpolation (p in 0..100); NaN for no data. */
+export function percentile(values: number[], p: number): number {
+    if (!values.length) return NaN
+    const sorted = [...values].sort((a, b) => a - b)
+    const rank = (p / 100) * (sorted.length - 1)
+    const lo = Math.floor(rank)
+    const hi = Math.ceil(rank)
+    return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo)
+}
+
+function truePeak(rep: TrueRep, channel: "emg" | "pressure", trace?: NoiseFreeTrace): number {
+    if (!trace) return channel === "emg" ? rep.peakEmgUv : rep.peakPressureCmH2O
+    const values = channel === "emg" ? trace.emgUv : trace.pressureCmH2O
+    return windowedPeak(values, trace.intervalMs, rep.cueOnMs, rep.cueOffMs, PEAK_WINDOW_MS)
+}
+
+/**
+ * What the device's value must be shifted by to compare with the truth: EMG
+ * is absolute on both sides; the device's pressure is relative to its zero,
+ * the truth's to the full-rest balloon reading.
+ */
+function deviceToTruthShift(channel: "emg" | "pressure", run: AssessmentRunResult, truth: GroundTruth): number {
+    return channel === "emg" ? 0 : run.zeroAtStartCmH2O - truth.balloonCmH2O
+}
+
+function scoreChannel(
+    deviceReps: DeviceRep[],
+    truth: GroundTruth,
+    channel: "emg" | "pressure",
+    run: AssessmentRunResult,
+    trace?: NoiseFreeTrace
+): ChannelScore {
+    const offset = run.sessionStartMs
+    const shift = deviceToTruthShift(channel, run, truth)
+    const reps: RepScore[] = []
+    let interruptedFlagged = 0
+    let interruptedExpected = 0
+    let repsExpected = 0
+    for (const t of truth.reps) {
+        const interrupted = channel === "emg" ? t.interrupted : false
+        const d = deviceReps.find(r => r.repIndex === t.repIndex)
+        if (interrupted) {
+            interruptedExpected++
+            if (d && d.flags & RepFlag.Interrupted) interruptedFlagged++
+            continue
+        }
+        repsExpected++
+        if (!d || d.onsetMs < 0) continue
+        const peak = truePeak(t, channel, trace)
+        reps.push({
+            repIndex: t.repIndex,
+            onsetErrorMs: d.onsetMs - (t.onsetMs - offset),
+            offsetErrorMs: d.offsetMs < 0 || t.offsetMs < 0 ? NaN : d.offsetMs - (t.offsetMs - offset),
+            peakErrorPct: (Math.abs(d.peak + shift - peak) / peak) * 100,
+        })
+    }
+    const summary = channel === "emg" ? run.summary.emg : run.summary.pressure
+    const rest = channel === "emg" ? truth.restEmgUv : truth.restPressureCmH2O
+    // the pre-baseline window: the first rest window of the session
+    const pre = rest.find(w => w.endMs > offset) ?? rest[0]
+    return {
+        reps,
+        repsDone: summary.repsDone,
+        repsExpected,
+        interruptedFlagged,
+        interruptedExpected,
+        restToneError: pre ? Math.abs(summary.preBaseline.mean + shift - pre.meanUv) : NaN,
+    }
+}
+
+/**
+ * Scores a run. With the noise-free `trace`, peaks are compared under the
+ * device's own definition (highest PEAK_WINDOW_MS average); without it, with
+ * the model's instantaneous noise-free peak.
+ */
+export function scoreSession(run: AssessmentRunResult, truth: GroundTruth, trace?: NoiseFreeTrace): SessionScore {
+    return {
+        emg: scoreChannel(run.reps.emg, truth, "emg", run, trace),
+        pressure: scoreChannel(run.reps.pressure, truth, "pressure", run, trace),
+    }
+}

@@ -1,0 +1,333 @@
+/**
+ * The on-device measurement pipeline, per probe sample: sensing (pressure
+ * auto-zero, probe removal, EMG contact), smoothing, the assessment's cues
+ * and the contraction metrics on both channels. Pure: the firmware feeds it
+ * samples and publishes what it says; the host can run the very same code
+ * over a recording.
+ *
+ * Time is *sample time*: (seq - seq at session start) x sample interval, so
+ * lost samples leave gaps (never filled in) and a simulation may run faster
+ * than real time.
+ *
+ * No imports outside src/core: shared by the firmware and the host.
+ */
+import { ChannelAnalyzer, DEFAULT_EMG_ANALYZER, DEFAULT_PRESSURE_ANALYZER, type ChannelAnalyzerOptions } from "../metrics/channel-analyzer"
+import type { RepMetrics, SessionMetrics } from "../metrics/types"
+import { assessmentSegments, Cue, GLAZER_ASSESSMENT, plannedReps, SegmentKind, type AssessmentOptions, type Segment } from "../protocol/assessment"
+import { DEFAULT_EMG_CONTACT, EmgContact, EmgContactMonitor, type EmgContactOptions } from "../sensing/emg-contact"
+import { DEFAULT_PRESSURE_CONDITIONER, PressureConditioner, ProbeState, type PressureConditionerOptions } from "../sensing/pressure-conditioner"
+import { DEFAULT_SIGNAL_CHAIN, SignalChain, type SignalChainOptions } from "../signal-chain"
+import { hpaToCmH2O, mvToUv, windowSamples } from "../units"
+
+/** Same values as the trainer spec's SessionState. */
+export enum SessionState {
+    Idle = 0,
+    Ready = 1,
+    Running = 2,
+    Paused = 3,
+    Done = 4,
+    Fault = 5,
+}
+
+/** Same values as the trainer spec's Channel. */
+export enum Channel {
+    Emg = 0,
+    Pressure = 1,
+}
+
+export interface MeasurementOptions {
+    chain: SignalChainOptions
+    pressure: PressureConditionerOptions
+    emgContact: EmgContactOptions
+    emgAnalyzer: ChannelAnalyzerOptions
+    pressureAnalyzer: ChannelAnalyzerOptions
+    assessment: AssessmentOptions
+}
+
+export const DEFAULT_MEASUREMENT: MeasurementOptions = {
+    chain: DEFAULT_SIGNAL_CHAIN,
+    pressure: DEFAULT_PRESSURE_CONDITIONER,
+    emgContact: DEFAULT_EMG_CONTACT,
+    emgAnalyzer: DEFAULT_EMG_ANALYZER,
+    pressureAnalyzer: DEFAULT_PRESSURE_ANALYZER,
+    assessment: GLAZER_ASSESSMENT,
+}
+
+/** [ms] group delay of a causal moving average of `windowMs` at `rateHz`: (N - 1) / 2 samples. */
+export function movingAverageDelayMs(windowMs: number, rateHz: number): number {
+    return ((windowSamples(windowMs, rateHz) - 1) / 2) * (1000 / rateHz)
+}
+
+export interface CueState {
+    cue: Cue
+    block: number
+    repIndex: number
+    segmentIndex: number
+    /** [ms] session sample time the cue began */
+    startedAtMs: number
+}
+
+export class MeasurementSession {
+    private readonly chain: SignalChain
+    private readonly pressure: PressureConditioner
+    private readonly contact: EmgContactMonitor
+    private readonly segments: Segment[]
+    private readonly repsPlanned: number
+    private emg: ChannelAnalyzer
+    private pressureMetrics: ChannelAnalyzer
+    private state = SessionState.Idle
+    private intervalMs: number
+    private startSeq = 0
+    /** the next sample is the session's first */
+    private startPending = false
+    private timeMs = 0
+    private segmentIndex = -1
+    private segmentEndMs = 0
+    private cueState: CueState = { cue: Cue.Idle, block: 0, repIndex: -1, segmentIndex: -1, startedAtMs: 0 }
+    private cueChanged = false
+    private sessionFinished = false
+    /** per rep: bit 1 = EMG finished, bit 2 = pressure finished, 4 = announced */
+    private repDone: number[] = []
+    private finishedReps: number[] = []
+    private sessionLost = 0
+    private lastPressureCmH2O = 0
+    private lastEmgUv = 0
+
+    constructor(private readonly options: MeasurementOptions) {
+        this.chain = new SignalChain(options.chain)
+        this.pressure = new PressureConditioner(options.pressure)
+        this.contact = new EmgContactMonitor(options.emgContact)
+        this.segments = assessmentSegments(options.assessment)
+        this.repsPlanned = plannedReps(options.assessment)
+        this.intervalMs = 1000 / options.chain.sampleRateHz
+        this.emg = this.newAnalyzer(Channel.Emg)
+        this.pressureMetrics = this.newAnalyzer(Channel.Pressure)
+    }
+
+    private newAnalyzer(channel: Channel): ChannelAnalyzer {
+        const o = this.options
+        const base = channel === Channel.Emg ? o.emgAnalyzer : o.pressureAnalyzer
+        const windowMs = channel === Channel.Emg ? o.chain.emgWindowMs : o.chain.pressureWindowMs
+        const withDelay: ChannelAnalyzerOptions = {
+            sampleRateHz: base.sampleRateHz,
+            kHigh: base.kHigh,
+            kLow: base.kLow,
+            minThreshold: base.minThreshold,
+            minOnMs: base.minOnMs,
+            minOffMs: base.minOffMs,
+            inputDelayMs: movingAverageDelayMs(windowMs, o.chain.sampleRateHz),
+            holdTargetPctMvc: base.holdTargetPctMvc,
+        }
+        return new ChannelAnalyzer(withDelay, this.repsPlanned)
+    }
+
+    /** [ms] spacing of the samples as the probe reports it. */
+    setSampleInterval(intervalMs: number): void {
+        if (intervalMs > 0) this.intervalMs = intervalMs
+    }
+
+    /**
+     * One probe sample in wire units. `lostBefore` samples went missing just
+     * before it (from the sequence tracker).
+     */
+    push(seq: number, pressureHpa: number, emgMv: number, lostBefore: number): void {
+        const rawCmH2O = hpaToCmH2O(pressureHpa)
+        const rawUv = mvToUv(emgMv)
+        this.pressure.push(rawCmH2O)
+        this.contact.push(rawUv)
+        const smooth = this.chain.push(pressureHpa, emgMv)
+        const probe = this.pressure.state()
+        this.lastPressureCmH2O = probe === ProbeState.Ready ? smooth.pressureCmH2O - this.pressure.zeroCmH2O() : smooth.pressureCmH2O
+        this.lastEmgUv = smooth.emgUv
+
+        if (this.state === SessionState.Idle || this.state === SessionState.Ready || this.state === SessionState.Done) {
+            if (this.state !== SessionState.Done)
+                this.state = probe === ProbeState.Ready ? SessionState.Ready : SessionState.Idle
+            return
+        }
+        if (this.state !== SessionState.Running) return
+
+        if (this.startPending) {
+            this.startPending = false
+            this.startSeq = seq
+            lostBefore = 0
+        }
+        this.timeMs = (seq - this.startSeq) * this.intervalMs
+        const t = this.timeMs
+        if (lostBefore > 0) {
+            this.sessionLost += lostBefore
+            this.emg.markGap(t, lostBefore)
+            this.pressureMetrics.markGap(t, lostBefore)
+        }
+        while (t >= this.segmentEndMs) {
+            if (!this.enterSegment(this.segmentIndex + 1, this.segmentEndMs)) {
+                this.finish(t)
+                return
+            }
+        }
+        this.feedChannels(t, probe)
+        this.collectFinished()
+    }
+
+    private feedChannels(t: number, probe: ProbeState): void {
+        const seg = this.segments[this.segmentIndex]
+        this.pressure.setResting(seg.kind !== SegmentKind.Work)
+        if (probe === ProbeState.Ready) {
+            if (this.pressure.saturated()) this.pressureMetrics.markSaturated(t)
+            this.pressureMetrics.push(t, this.lastPressureCmH2O)
+        } else {
+            // probe out: neither channel measures the muscle
+            this.pressureMetrics.markInterrupted(t)
+            this.emg.markInterrupted(t)
+            return
+        }
+        if (this.contact.leadOff()) {
+            this.emg.markInterrupted(t)
+            return
+        }
+        if (this.contact.contact() === EmgContact.Saturated) this.emg.markSaturated(t)
+        this.emg.push(t, this.lastEmgUv)
+    }
+
+    private enterSegment(index: number, atMs: number): boolean {
+        if (index >= this.segments.length) return false
+        const seg = this.segments[index]
+        this.segmentIndex = index
+        this.segmentEndMs = atMs + seg.durationMs
+        this.emg.beginSegment(seg, atMs)
+        this.pressureMetrics.beginSegment(seg, atMs)
+        this.cueState = { cue: seg.cue, block: seg.block, repIndex: seg.repIndex, segmentIndex: index, startedAtMs: atMs }
+        this.cueChanged = true
+        return true
+    }
+
+    private collectFinished(): void {
+        this.markFinished(this.emg.takeFinishedReps(), 1)
+        this.markFinished(this.pressureMetrics.takeFinishedReps(), 2)
+    }
+
+    private markFinished(reps: RepMetrics[], bit: number): void {
+        for (const r of reps) {
+            const i = r.repIndex
+            while (this.repDone.length <= i) this.repDone.push(0)
+            this.repDone[i] = this.repDone[i] | bit
+            if (this.repDone[i] === 3) {
+                this.repDone[i] = 7
+                this.finishedReps.push(i)
+            }
+        }
+    }
+
+    private finish(t: number): void {
+        this.emg.finish(t)
+        this.pressureMetrics.finish(t)
+        this.collectFinished()
+        this.state = SessionState.Done
+        this.cueState = { cue: Cue.Idle, block: 0, repIndex: -1, segmentIndex: -1, startedAtMs: t }
+        this.cueChanged = true
+        this.sessionFinished = true
+    }
+
+    /**
+     * Starts the assessment at the next sample, if the probe is zeroed and
+     * no session runs. Returns whether it started (a repeat does nothing).
+     */
+    start(): boolean {
+        if (this.state !== SessionState.Ready && !(this.state === SessionState.Done && this.pressure.state() === ProbeState.Ready))
+            return false
+        this.emg = this.newAnalyzer(Channel.Emg)
+        this.pressureMetrics = this.newAnalyzer(Channel.Pressure)
+        this.repDone = []
+        this.finishedReps = []
+        this.sessionLost = 0
+        this.segmentIndex = -1
+        this.segmentEndMs = 0
+        this.timeMs = 0
+        this.startPending = true
+        this.state = SessionState.Running
+        return true
+    }
+
+    /** Ends a running session now; its metrics stay readable. */
+    stop(): void {
+        if (this.state === SessionState.Running) this.finish(this.timeMs)
+    }
+
+    sessionState(): SessionState {
+        return this.state
+    }
+
+    cue(): CueState {
+        return this.cueState
+    }
+
+    /** [ms] session sample time of the last sample (0 before a session). */
+    sampleTimeMs(): number {
+        return this.timeMs
+    }
+
+    /** [cmH2O] smoothed pressure, relative to the zero once the probe is Ready. */
+    pressureCmH2O(): number {
+        return this.lastPressureCmH2O
+    }
+
+    /** [cmH2O] the pressure zero (auto-zero + drift). */
+    zeroCmH2O(): number {
+        return this.pressure.zeroCmH2O()
+    }
+
+    /** [uV] smoothed EMG envelope. */
+    emgUv(): number {
+        return this.lastEmgUv
+    }
+
+    probeState(): ProbeState {
+        return this.pressure.state()
+    }
+
+    emgContact(): EmgContact {
+        return this.contact.contact()
+    }
+
+    /** Samples lost during the current (or last) session. */
+    lostInSession(): number {
+        return this.sessionLost
+    }
+
+    /** True once after each cue change. */
+    takeCueChange(): boolean {
+        const c = this.cueChanged
+        this.cueChanged = false
+        return c
+    }
+
+    /** Reps whose metrics became final on both channels since the last call. */
+    takeFinishedReps(): number[] {
+        const out = this.finishedReps
+        this.finishedReps = []
+        return out
+    }
+
+    /** True once after the session ends. */
+    takeSessionFinished(): boolean {
+        const f = this.sessionFinished
+        this.sessionFinished = false
+        return f
+    }
+
+    /** A finished rep's metrics on one channel, or undefined if not finished. */
+    rep(index: number, channel: Channel): RepMetrics | undefined {
+        if (index >= this.repDone.length || this.repDone[index] !== 7) return undefined
+        const all = channel === Channel.Emg ? this.emg.reps() : this.pressureMetrics.reps()
+        for (const r of all) if (r.repIndex === index) return r
+        return undefined
+    }
+
+    summary(channel: Channel): SessionMetrics {
+        return channel === Channel.Emg ? this.emg.session() : this.pressureMetrics.session()
+    }
+
+    plannedReps(): number {
+        return this.repsPlanned
+    }
+}

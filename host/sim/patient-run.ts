@@ -5,7 +5,7 @@
  */
 import { runAssessment, type AssessmentRunOptions, type AssessmentRunResult } from "./assessment-run"
 import { makeProfile, PatientModel, patientSource, type GroundTruth, type ProfileName } from "./patient"
-import { scoreSession, type NoiseFreeTrace, type SessionScore } from "./scoring"
+import { RELEASE_FRACTION, scoreSession, type NoiseFreeTrace, type SessionScore } from "./scoring"
 import type { Simulation } from "./simulation"
 
 export interface PatientRunOptions {
@@ -50,5 +50,7 @@ export async function runPatient(o: PatientRunOptions): Promise<PatientRunResult
         stopSignal: o.stopSignal,
     })
     const truth = model.truth()
-    return { run, truth, score: scoreSession(run, truth, trace) }
+    const releaseMs: Record<number, number> = {}
+    for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")
+    return { run, truth, score: scoreSession(run, truth, { trace, releaseMs }) }
 }

@@ -3,6 +3,7 @@
  * truth: onset/offset timing, peaks, rest tone and rep counts.
  */
 import { RepFlag } from "../../src/core/metrics/types"
+import { PEAK_WINDOW_MS } from "../../src/core/metrics/channel-analyzer"
 import type { DeviceRep } from "../device/trainer-client"
 import type { AssessmentRunResult } from "./assessment-run"
 import type { GroundTruth, TrueRep } from "./patient"
@@ -18,11 +19,11 @@ export interface NoiseFreeTrace {
 }
 
 /**
- * [ms] The device's peak is the highest moving average over this window in
- * the work window (src/core/metrics/channel-analyzer.ts); the truth's peak
- * is the same operator on the noise-free signal.
+ * The device's peak is the highest PEAK_WINDOW_MS moving average in the work
+ * window (src/core/metrics/channel-analyzer.ts); the truth's peak is the same
+ * operator on the noise-free signal.
  */
-export const PEAK_WINDOW_MS = 500
+export { PEAK_WINDOW_MS }
 
 /** Max over [fromMs, toMs] of a causal `windowMs` moving average of `values` (sample i at i * intervalMs). */
 export function windowedPeak(values: number[], intervalMs: number, fromMs: number, toMs: number, windowMs: number): number {
@@ -40,6 +41,24 @@ export function windowedPeak(values: number[], intervalMs: number, fromMs: numbe
         if (complete) best = Math.max(best, sum / n)
     }
     return best
+}
+
+/**
+ * The truth's offset is when the contraction is back within the rest band,
+ * as the metrics issue defines release ("time back to within the rest band
+ * after the cue to relax"): the true activation has fallen below this
+ * fraction of the rep's peak activation. (Activation exactly 0 is never
+ * observable: the last few percent of a slow release hide in the rest tone's
+ * own variability.) 5 % is the usual "return to baseline" criterion of
+ * relaxation-time measurements (e.g. time to 95 % relaxation).
+ */
+export const RELEASE_FRACTION = 0.05
+
+export interface TruthExtras {
+    /** noise-free signals, to apply the device's peak definition to the truth */
+    trace?: NoiseFreeTrace
+    /** [ms] per repIndex: the truth's release time (RELEASE_FRACTION); the model's activation-back-at-0 time if absent */
+    releaseMs?: Record<number, number>
 }
 
 export interface RepScore {
@@ -100,8 +119,9 @@ function scoreChannel(
     truth: GroundTruth,
     channel: "emg" | "pressure",
     run: AssessmentRunResult,
-    trace?: NoiseFreeTrace
+    extras: TruthExtras
 ): ChannelScore {
+    const trace = extras.trace
     const offset = run.sessionStartMs
     const shift = deviceToTruthShift(channel, run, truth)
     const reps: RepScore[] = []
@@ -119,10 +139,11 @@ function scoreChannel(
         repsExpected++
         if (!d || d.onsetMs < 0) continue
         const peak = truePeak(t, channel, trace)
+        const trueOffset = extras.releaseMs?.[t.repIndex] ?? t.offsetMs
         reps.push({
             repIndex: t.repIndex,
             onsetErrorMs: d.onsetMs - (t.onsetMs - offset),
-            offsetErrorMs: d.offsetMs < 0 || t.offsetMs < 0 ? NaN : d.offsetMs - (t.offsetMs - offset),
+            offsetErrorMs: d.offsetMs < 0 || trueOffset < 0 ? NaN : d.offsetMs - (trueOffset - offset),
             peakErrorPct: (Math.abs(d.peak + shift - peak) / peak) * 100,
         })
     }
@@ -145,9 +166,9 @@ function scoreChannel(
  * device's own definition (highest PEAK_WINDOW_MS average); without it, with
  * the model's instantaneous noise-free peak.
  */
-export function scoreSession(run: AssessmentRunResult, truth: GroundTruth, trace?: NoiseFreeTrace): SessionScore {
+export function scoreSession(run: AssessmentRunResult, truth: GroundTruth, extras: TruthExtras = {}): SessionScore {
     return {
-        emg: scoreChannel(run.reps.emg, truth, "emg", run, trace),
-        pressure: scoreChannel(run.reps.pressure, truth, "pressure", run, trace),
+        emg: scoreChannel(run.reps.emg, truth, "emg", run, extras),
+        pressure: scoreChannel(run.reps.pressure, truth, "pressure", run, extras),
     }
 }

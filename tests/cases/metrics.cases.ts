@@ -494,6 +494,16 @@ const hold = scenario(() => ({
     plateaus: [[5000, 9000, 0.9 * 35]],
 }))
 
+/** The same hold with a 500 ms peak window (PEAK_WINDOW_MS): the tremor averages out of the peak. */
+const windowedHold = scenario(() => ({
+    rateHz: 50,
+    rest: 4,
+    noise: 0.5,
+    segments: [preBaseline(2000), work(Block.Holds, 4000, 0), rest(Block.Holds, 2000)],
+    squeezes: [{ startMs: 2300, riseMs: 300, holdMs: 3400, fallMs: 300, amp: 30, tremor: 1 }],
+    options: { ...DEFAULT_EMG_ANALYZER, peakWindowMs: 500 },
+}))
+
 const noContraction = scenario(() => ({
     rateHz: 50,
     rest: 4,
@@ -791,6 +801,14 @@ export const metricsGroups: MetricsGroup[] = [
             { name: "flick session: reps planned", actual: () => sessionOf(flick).repsPlanned, expected: 1, tolerance: 0 },
             { name: "flick session: time on task", actual: () => sessionOf(flick).timeOnTaskMs, expected: 2000, tolerance: 0 },
             { name: "flick session: no holds, no fatigue", actual: () => sessionOf(flick).holdFatiguePct, expected: 0, tolerance: 0 },
+        ],
+    },
+    {
+        name: "a hold with a 500 ms peak window",
+        run: windowedHold,
+        cases: () => [
+            // 25 samples: 12 at +1, 13 at -1 or the other way: 34 +- 0.04
+            { name: "windowed peak: the tremor averages out", actual: () => repOf(windowedHold, 0).peak, expected: 34, tolerance: 0.05 },
         ],
     },
     {

@@ -122,6 +122,7 @@
  * host (Node). Keep to the DeviceScript subset (docs/engineering.md).
  */
 import { Block, SegmentKind, type Segment } from "../protocol/assessment"
+import { MovingAverage } from "../filters"
 import { windowSamples } from "../units"
 import { RunningStats, restMetricsOf } from "./running-stats"
 import { RepFlag, type RepMetrics, type SessionMetrics } from "./types"
@@ -158,7 +159,23 @@ export interface ChannelAnalyzerOptions {
     enduranceWindowMs?: number
     /** [ms] samples kept for the pre-cue rescan and the plateau start (16 bytes each); default and minimum: anticipationMs */
     historyMs?: number
+    /**
+     * [ms] the peak is the highest moving average over this window inside
+     * the work window; 0 (default) takes the highest single sample. See
+     * PEAK_WINDOW_MS.
+     */
+    peakWindowMs?: number
 }
+
+/**
+ * [ms] Peak amplitude as the highest 500 ms moving average: a single
+ * envelope sample rides on noise, so sEMG practice takes MVC/peak values from
+ * a 500 ms window around the maximum (P. Konrad, "The ABC of EMG", Noraxon,
+ * 2005, ch. "Amplitude normalization": mean amplitude of the 500 ms around
+ * the peak). The firmware and the scorer use the same window for pressure.
+ */
+export const PEAK_WINDOW_MS = 500
+
 
 /**
  * For the firmware's EMG envelope in uV at 100 samples/s. minThreshold 2 uV:
@@ -343,6 +360,10 @@ export class ChannelAnalyzer {
     private restMean = 0
     private hi = 0
     private lo = 0
+    /** peak smoothing (null: single samples) */
+    private readonly peakAvg: MovingAverage | null
+    /** [ms] delay of the peak smoothing, subtracted from peak times */
+    private readonly peakDelayMs: number
     private above = false
     private aboveSinceMs = 0
     private hasLastLow = false
@@ -389,6 +410,9 @@ export class ChannelAnalyzer {
         this.plateauFrac = Math.max(0, Math.min(100, optionOr(o.plateauPctPeak, 90))) / 100
         this.enduranceWindowMs = Math.max(0, optionOr(o.enduranceWindowMs, 10000))
         this.repsPlanned = repsPlanned
+        const peakWindowMs = Math.max(0, optionOr(o.peakWindowMs, 0))
+        this.peakAvg = peakWindowMs > 0 ? new MovingAverage(windowSamples(peakWindowMs, o.sampleRateHz)) : null
+        this.peakDelayMs = peakWindowMs > 0 ? ((windowSamples(peakWindowMs, o.sampleRateHz) - 1) / 2) * this.sampleMs : 0
         const historyMs = Math.max(optionOr(o.historyMs, this.anticipationMs), this.anticipationMs)
         this.ringLen = Math.ceil(historyMs / this.sampleMs) + 2
         for (let i = 0; i < this.ringLen; i++) {
@@ -464,9 +488,10 @@ export class ChannelAnalyzer {
         const r = this.rep
         let inWindow = false
         let newPeak = false
+        const peakValue = this.peakAvg !== null ? this.peakAvg.push(value) : value
         if (r !== null && r.windowOpen && tMs >= r.m.cueOnMs) {
             inWindow = true
-            newPeak = this.accumulateWindow(r, tMs, value)
+            newPeak = this.accumulateWindow(r, tMs, value, peakValue)
         }
         this.ringWrite(tMs, value)
         if (r !== null) {
@@ -608,6 +633,7 @@ export class ChannelAnalyzer {
         this.hasThresh = true
     }
 
+
     private updateRest(tMs: number, value: number): void {
         if (
             this.segRest &&
@@ -745,8 +771,8 @@ export class ChannelAnalyzer {
         }
     }
 
-    /** Adds an in-window sample; true if it is a new peak. */
-    private accumulateWindow(r: RepState, tMs: number, value: number): boolean {
+    /** Adds an in-window sample (`peakValue`: its peak-smoothed value); true if it is a new peak. */
+    private accumulateWindow(r: RepState, tMs: number, value: number, peakValue: number): boolean {
         r.windowN++
         r.windowSum += value
         if (value >= r.fixedTarget) r.atFixedTargetN++
@@ -757,10 +783,10 @@ export class ChannelAnalyzer {
             r.plateauS1 += d
             r.plateauS2 += d * d
         }
-        if (!r.hasPeak || value > r.peak) {
+        if (!r.hasPeak || peakValue > r.peak) {
             r.hasPeak = true
-            r.peak = value
-            r.peakMs = tMs
+            r.peak = peakValue
+            r.peakMs = tMs - this.peakDelayMs
             return true
         }
         return false

@@ -11,7 +11,13 @@
  *
  * No imports outside src/core: shared by the firmware and the host.
  */
-import { ChannelAnalyzer, DEFAULT_EMG_ANALYZER, DEFAULT_PRESSURE_ANALYZER, type ChannelAnalyzerOptions } from "../metrics/channel-analyzer"
+import {
+    ChannelAnalyzer,
+    DEFAULT_EMG_ANALYZER,
+    DEFAULT_PRESSURE_ANALYZER,
+    PEAK_WINDOW_MS,
+    type ChannelAnalyzerOptions,
+} from "../metrics/channel-analyzer"
 import type { RepMetrics, SessionMetrics } from "../metrics/types"
 import { assessmentSegments, Cue, GLAZER_ASSESSMENT, plannedReps, SegmentKind, type AssessmentOptions, type Segment } from "../protocol/assessment"
 import { DEFAULT_EMG_CONTACT, EmgContact, EmgContactMonitor, type EmgContactOptions } from "../sensing/emg-contact"
@@ -108,17 +114,12 @@ export class MeasurementSession {
         const o = this.options
         const base = channel === Channel.Emg ? o.emgAnalyzer : o.pressureAnalyzer
         const windowMs = channel === Channel.Emg ? o.chain.emgWindowMs : o.chain.pressureWindowMs
-        const withDelay: ChannelAnalyzerOptions = {
-            sampleRateHz: base.sampleRateHz,
-            kHigh: base.kHigh,
-            kLow: base.kLow,
-            minThreshold: base.minThreshold,
-            minOnMs: base.minOnMs,
-            minOffMs: base.minOffMs,
+        const tuned: ChannelAnalyzerOptions = {
+            ...base,
             inputDelayMs: movingAverageDelayMs(windowMs, o.chain.sampleRateHz),
-            holdTargetPctMvc: base.holdTargetPctMvc,
+            peakWindowMs: PEAK_WINDOW_MS,
         }
-        return new ChannelAnalyzer(withDelay, this.repsPlanned)
+        return new ChannelAnalyzer(tuned, this.repsPlanned)
     }
 
     /** [ms] spacing of the samples as the probe reports it. */

@@ -1,0 +1,33 @@
+// `pft sim --replay` runs a recorded trace through the real firmware and
+// prints what it measured.
+import { execFile } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { describe, expect, test } from "vitest"
+import { repoRoot } from "../../host/paths"
+
+const run = promisify(execFile)
+
+describe("pft sim --replay", () => {
+    test("a resting trace gives the rest tone it holds and no contractions", async () => {
+        // 75 s at 100 Hz: probe in at rest, 15 cmH2O and 3 uV with a small ripple
+        const rows = ["time_ms,pressure_cmH2O,emg_uV"]
+        for (let i = 0; i < 7500; i++) rows.push(`${i * 10},${(15 + 0.2 * ((i % 7) - 3) / 3).toFixed(3)},${(3 + 0.3 * ((i % 5) - 2) / 2).toFixed(3)}`)
+        const file = join(mkdtempSync(join(tmpdir(), "pft-replay-")), "rest.csv")
+        writeFileSync(file, rows.join("\n"))
+        const { stdout } = await run(process.execPath, [join(repoRoot(), "bin", "pft.mjs"), "sim", "--replay", file, "--speed", "10", "--json"], {
+            cwd: repoRoot(),
+            timeout: 120000,
+        })
+        const result = JSON.parse(stdout)
+        expect(result.replay).toBe(file)
+        expect(result.summary.emg.preBaseline.mean).toBeGreaterThan(2.9)
+        expect(result.summary.emg.preBaseline.mean).toBeLessThan(3.1)
+        // the session reached the flicks before the trace ended, and nobody squeezed
+        expect(result.reps.emg.length).toBeGreaterThan(0)
+        expect(result.summary.emg.repsDone).toBe(0)
+        expect(result.score).toBeUndefined()
+    })
+})

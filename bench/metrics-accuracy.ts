@@ -28,6 +28,7 @@ interface Row {
     restErrorCmH2O: number
     repsExact: boolean
     interruptedFlagged: string
+    startedHigh: number
 }
 
 function row(profile: string, results: PatientRunResult[]): Row {
@@ -48,6 +49,7 @@ function row(profile: string, results: PatientRunResult[]): Row {
         restErrorCmH2O: Math.max(...results.map(r => r.score.pressure.restToneError)),
         repsExact: emg.every(s => s.repsDone === s.repsExpected),
         interruptedFlagged: emg.map(s => `${s.interruptedFlagged}/${s.interruptedExpected}`).join(" "),
+        startedHigh: emg.reduce((a, s) => a + s.startedHigh, 0),
     }
 }
 
@@ -78,10 +80,10 @@ export async function benchMetricsAccuracy(): Promise<Figures> {
         process.stdout.write(`  ${profile} done\n`)
     }
     console.log(`\n  EMG channel, seeds ${SEEDS.join(", ")}, ${SPEED}x real time`)
-    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged")
+    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged  started high")
     for (const r of rows)
         console.log(
-            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged}`
+            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged.padEnd(18)}  ${r.startedHigh}`
         )
     const emg = all.map(r => r.score.emg)
     const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))

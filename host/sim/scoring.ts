@@ -77,6 +77,12 @@ export interface ChannelScore {
     repsDone: number
     /** reps the truth says were done (not interrupted) */
     repsExpected: number
+    /**
+     * reps the device flagged StartedHigh (already above its onset threshold
+     * at the cue: e.g. after a spasm raised the tone); their onset is the cue
+     * by definition, so they are left out of the timing errors
+     */
+    startedHigh: number
     /** truth says interrupted and the device flagged the same rep Interrupted */
     interruptedFlagged: number
     interruptedExpected: number
@@ -128,6 +134,7 @@ function scoreChannel(
     let interruptedFlagged = 0
     let interruptedExpected = 0
     let repsExpected = 0
+    let startedHigh = 0
     for (const t of truth.reps) {
         const interrupted = channel === "emg" ? t.interrupted : false
         const d = deviceReps.find(r => r.repIndex === t.repIndex)
@@ -138,6 +145,10 @@ function scoreChannel(
         }
         repsExpected++
         if (!d || d.onsetMs < 0) continue
+        if (d.flags & RepFlag.StartedHigh) {
+            startedHigh++
+            continue
+        }
         const peak = truePeak(t, channel, trace)
         const trueOffset = extras.releaseMs?.[t.repIndex] ?? t.offsetMs
         reps.push({
@@ -155,6 +166,7 @@ function scoreChannel(
         reps,
         repsDone: summary.repsDone,
         repsExpected,
+        startedHigh,
         interruptedFlagged,
         interruptedExpected,
         restToneError: pre ? Math.abs(summary.preBaseline.mean + shift - pre.meanUv) : NaN,

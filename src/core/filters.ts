@@ -8,70 +8,18 @@
  * recommendations, Hermens et al. 1999; Basmajian & De Luca, "Muscles Alive",
  * 1985, ch. 3). A moving RMS over the raw envelope is the other common choice.
  *
- * No imports: shared by the firmware (DeviceScript) and the host (Node).
+ * No imports outside src/core: shared by the firmware (DeviceScript) and the
+ * host (Node).
  */
 
-/**
- * Running sums drift when samples are added and removed for hours; recompute
- * the sum from the ring every this many samples to bound the error.
- */
-const RESUM_EVERY_SAMPLES = 256
-
-/** A ring of the last `length` samples with its running sum. */
-class WindowRing {
-    private readonly values: number[] = []
-    private next = 0
-    private count = 0
-    private sum = 0
-    private sinceResum = 0
-
-    constructor(readonly length: number) {
-        if (!(length >= 1) || Math.floor(length) !== length)
-            throw new RangeError("window length must be an integer >= 1, got " + length)
-        for (let i = 0; i < length; i++) this.values.push(0)
-    }
-
-    /** Adds a sample, dropping the oldest once full. */
-    push(value: number): void {
-        if (this.count === this.length) this.sum -= this.values[this.next]
-        else this.count++
-        this.values[this.next] = value
-        this.sum += value
-        this.next = this.next + 1 === this.length ? 0 : this.next + 1
-        if (++this.sinceResum >= RESUM_EVERY_SAMPLES) this.resum()
-    }
-
-    /** Mean of the samples in the window (0 before the first sample). */
-    mean(): number {
-        return this.count === 0 ? 0 : this.sum / this.count
-    }
-
-    /** Samples currently in the window (< length until it fills). */
-    size(): number {
-        return this.count
-    }
-
-    reset(): void {
-        this.next = 0
-        this.count = 0
-        this.sum = 0
-        this.sinceResum = 0
-    }
-
-    private resum(): void {
-        let s = 0
-        for (let i = 0; i < this.count; i++) s += this.values[i]
-        this.sum = s
-        this.sinceResum = 0
-    }
-}
+import { WindowStats } from "./window-stats"
 
 /** Moving average over the last `windowLength` samples. */
 export class MovingAverage {
-    private readonly ring: WindowRing
+    private readonly ring: WindowStats
 
     constructor(windowLength: number) {
-        this.ring = new WindowRing(windowLength)
+        this.ring = new WindowStats(windowLength)
     }
 
     /** Adds a sample and returns the mean of the window. */
@@ -86,7 +34,7 @@ export class MovingAverage {
 
     /** True once the window holds `windowLength` samples. */
     isFull(): boolean {
-        return this.ring.size() === this.ring.length
+        return this.ring.isFull()
     }
 
     reset(): void {
@@ -96,10 +44,10 @@ export class MovingAverage {
 
 /** Moving root-mean-square over the last `windowLength` samples. */
 export class MovingRms {
-    private readonly squares: WindowRing
+    private readonly squares: WindowStats
 
     constructor(windowLength: number) {
-        this.squares = new WindowRing(windowLength)
+        this.squares = new WindowStats(windowLength)
     }
 
     /** Adds a sample and returns the RMS of the window. */
@@ -115,7 +63,7 @@ export class MovingRms {
     }
 
     isFull(): boolean {
-        return this.squares.size() === this.squares.length
+        return this.squares.isFull()
     }
 
     reset(): void {

@@ -504,6 +504,28 @@ const windowedHold = scenario(() => ({
     options: { ...DEFAULT_EMG_ANALYZER, peakWindowMs: 500 },
 }))
 
+/**
+ * The rest tone wanders down from 4 to 3 before a slow, small flick (600 ms
+ * linear rise to +8). The onset found is late by the time the signal takes
+ * to climb to the backtrack level: to the pre-baseline band (4 + 0.67:
+ * 1.67 / 8 of the rise, 125 ms) or to the pre-cue level + 0.67 (0.67 / 8,
+ * 50 ms); uniform noise moves the crossing by a sample or two.
+ */
+function wanderScenario(preCueMs: number): Scenario {
+    return {
+        rateHz: 100,
+        rest: 4,
+        noise: 0.5,
+        restLater: 3,
+        restLaterFromMs: 2000,
+        segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 2000, 0), rest(Block.Flicks, 1000)],
+        squeezes: [{ startMs: 3350, riseMs: 600, holdMs: 800, fallMs: 300, amp: 8 }],
+        options: { ...DEFAULT_EMG_ANALYZER, preCueMs: preCueMs, historyMs: 1200 },
+    }
+}
+const wanderBand = scenario(() => wanderScenario(0))
+const wanderPreCue = scenario(() => wanderScenario(300))
+
 const noContraction = scenario(() => ({
     rateHz: 50,
     rest: 4,
@@ -801,6 +823,20 @@ export const metricsGroups: MetricsGroup[] = [
             { name: "flick session: reps planned", actual: () => sessionOf(flick).repsPlanned, expected: 1, tolerance: 0 },
             { name: "flick session: time on task", actual: () => sessionOf(flick).timeOnTaskMs, expected: 2000, tolerance: 0 },
             { name: "flick session: no holds, no fatigue", actual: () => sessionOf(flick).holdFatiguePct, expected: 0, tolerance: 0 },
+        ],
+    },
+    {
+        name: "onset after the rest tone wandered up",
+        run: wanderBand,
+        cases: () => [
+            { name: "wander: backtracking to the pre-baseline band is 125 ms late", actual: () => repOf(wanderBand, 0).onsetMs, expected: 3350 + 125, tolerance: 25 },
+        ],
+    },
+    {
+        name: "onset after the rest tone wandered up, pre-cue level",
+        run: wanderPreCue,
+        cases: () => [
+            { name: "wander: backtracking to the pre-cue level is 50 ms late", actual: () => repOf(wanderPreCue, 0).onsetMs, expected: 3350 + 50, tolerance: 25 },
         ],
     },
     {

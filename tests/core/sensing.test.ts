@@ -15,7 +15,7 @@ import {
     ProbeState,
     type PressureConditionerOptions,
 } from "../../src/core/sensing/pressure-conditioner"
-import { isUsableSample, WindowStats } from "../../src/core/sensing/window-stats"
+import { isUsableSample, WindowStats } from "../../src/core/window-stats"
 import { windowSamples } from "../../src/core/units"
 import { emgCases, emgThrowCases, Lcg, pressureCases, pressureThrowCases, TEST_EMG, TEST_PRESSURE } from "../cases/sensing.cases"
 import { isClose, type NumericCase, type ThrowCase } from "../cases/types"

@@ -165,6 +165,14 @@ export interface ChannelAnalyzerOptions {
      * PEAK_WINDOW_MS.
      */
     peakWindowMs?: number
+    /**
+     * [ms] the onset backtracks to the level of the last preCueMs before the
+     * contract cue (+ kLow * sd) rather than to the pre-baseline's rest band:
+     * a wandering rest tone sits above or below the session's mean for
+     * seconds. 0 (default): the rest band. Needs historyMs >= preCueMs plus
+     * the slowest rise.
+     */
+    preCueMs?: number
 }
 
 /**
@@ -252,6 +260,8 @@ class RepState {
     windowOpen = true
     /** [ms] earliest onset: cue - anticipationMs */
     windowStartMs = 0
+    /** onset backtrack level: the pre-cue level + kLow * sd; -1: use the rest band */
+    backLo = -1
     /** [ms] cue + segment duration */
     plannedOffMs = 0
     isEndurance = false
@@ -364,6 +374,8 @@ export class ChannelAnalyzer {
     private readonly peakAvg: MovingAverage | null
     /** [ms] delay of the peak smoothing, subtracted from peak times */
     private readonly peakDelayMs: number
+    /** [ms] see ChannelAnalyzerOptions.preCueMs */
+    private readonly preCueMs: number
     private above = false
     private aboveSinceMs = 0
     private hasLastLow = false
@@ -413,6 +425,7 @@ export class ChannelAnalyzer {
         const peakWindowMs = Math.max(0, optionOr(o.peakWindowMs, 0))
         this.peakAvg = peakWindowMs > 0 ? new MovingAverage(windowSamples(peakWindowMs, o.sampleRateHz)) : null
         this.peakDelayMs = peakWindowMs > 0 ? ((windowSamples(peakWindowMs, o.sampleRateHz) - 1) / 2) * this.sampleMs : 0
+        this.preCueMs = Math.max(0, optionOr(o.preCueMs, 0))
         const historyMs = Math.max(optionOr(o.historyMs, this.anticipationMs), this.anticipationMs)
         this.ringLen = Math.ceil(historyMs / this.sampleMs) + 2
         for (let i = 0; i < this.ringLen; i++) {
@@ -695,6 +708,46 @@ export class ChannelAnalyzer {
         }
     }
 
+    /**
+     * The onset backtrack level for a rep starting at `cueMs`: the mean of
+     * the samples in the last preCueMs + kLow * the reference SD (floored
+     * like the thresholds: a tighter band, e.g. the pre-cue window's own SD,
+     * sends the backtrack into noise dips hundreds of ms early), never above
+     * high; -1 if off or there are too few samples.
+     */
+    private preCueLevel(cueMs: number): number {
+        if (this.preCueMs <= 0 || !this.hasThresh) return -1
+        let sum = 0
+        let n = 0
+        let p = this.ringNext - 1
+        if (p < 0) p += this.ringLen
+        for (let k = 0; k < this.ringCount; k++) {
+            const t = this.ringT[p]
+            if (t < cueMs - this.preCueMs) break
+            if (t < cueMs) {
+                sum += this.ringV[p]
+                n++
+            }
+            p = p === 0 ? this.ringLen - 1 : p - 1
+        }
+        if (n < 2) return -1
+        const sd = (this.lo - this.restMean) / (this.kLow > 0 ? this.kLow : 1)
+        const level = sum / n + this.kLow * sd
+        return level < this.hi ? level : this.hi
+    }
+
+    /** [ms] time of the last sample before `beforeMs` at or below `level` in the ring, -1 if none. */
+    private lastAtOrBelow(level: number, beforeMs: number): number {
+        let p = this.ringNext - 1
+        if (p < 0) p += this.ringLen
+        for (let k = 0; k < this.ringCount; k++) {
+            const t = this.ringT[p]
+            if (t < beforeMs && this.ringV[p] <= level) return t
+            p = p === 0 ? this.ringLen - 1 : p - 1
+        }
+        return -1
+    }
+
     private ringWrite(tMs: number, value: number): void {
         const p = this.ringNext
         this.ringT[p] = tMs
@@ -762,6 +815,7 @@ export class ChannelAnalyzer {
         if (ref !== null) this.applyReference(ref)
         else this.hasThresh = false
         r.ref = this.hasThresh ? this.restMean : 0
+        r.backLo = this.preCueLevel(tMs)
         r.firstSeq = this.seq
         this.rescan()
         this.rep = r
@@ -845,6 +899,8 @@ export class ChannelAnalyzer {
             if (runOk && tMs - this.aboveSinceMs >= this.minOnMs) {
                 const ws = r.windowStartMs
                 let raw = this.hasLastLow && this.lastLowMs >= ws ? this.lastLowMs : this.aboveSinceMs
+                const back = r.backLo >= 0 ? this.lastAtOrBelow(r.backLo, this.aboveSinceMs) : -1
+                if (back >= 0) raw = back
                 if (raw < ws) raw = ws
                 this.confirmOnset(r, raw, false)
             } else if (!r.windowOpen && !runOk) this.finishRep(r)

@@ -40,7 +40,7 @@
  * the host (Node).
  */
 import { windowSamples } from "../units"
-import { isUsableSample, WindowStats } from "./window-stats"
+import { isUsableSample, WindowStats } from "../window-stats"
 
 export enum EmgContact {
     Unknown = 0,

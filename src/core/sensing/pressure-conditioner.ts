@@ -47,7 +47,7 @@
  * the host (Node).
  */
 import { windowSamples } from "../units"
-import { isUsableSample, WindowStats } from "./window-stats"
+import { isUsableSample, WindowStats } from "../window-stats"
 
 export enum ProbeState {
     NotInserted = 0,

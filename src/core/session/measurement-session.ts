@@ -59,6 +59,17 @@ export const DEFAULT_MEASUREMENT: MeasurementOptions = {
     assessment: GLAZER_ASSESSMENT,
 }
 
+/**
+ * [ms] Onsets backtrack to the level of the last 300 ms before the cue: the
+ * resting tone of these patients wanders (Glazer et al., J Reprod Med 1995;
+ * 40:283-290), so the pre-baseline's mean is not the level a contraction
+ * leaves from.
+ */
+export const PRE_CUE_MS = 300
+
+/** [ms] samples each analyzer keeps: the pre-cue window plus the slowest rise to the onset threshold. */
+export const HISTORY_MS = 1200
+
 /** [ms] group delay of a causal moving average of `windowMs` at `rateHz`: (N - 1) / 2 samples. */
 export function movingAverageDelayMs(windowMs: number, rateHz: number): number {
     return ((windowSamples(windowMs, rateHz) - 1) / 2) * (1000 / rateHz)
@@ -118,6 +129,8 @@ export class MeasurementSession {
             ...base,
             inputDelayMs: movingAverageDelayMs(windowMs, o.chain.sampleRateHz),
             peakWindowMs: PEAK_WINDOW_MS,
+            preCueMs: PRE_CUE_MS,
+            historyMs: HISTORY_MS,
         }
         return new ChannelAnalyzer(tuned, this.repsPlanned)
     }

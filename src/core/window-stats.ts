@@ -1,7 +1,8 @@
 /**
  * Mean and standard deviation over a ring of the last `length` samples,
- * O(1) amortised per sample: the conditioners in this folder use it to
- * decide "stable" (pressure auto-zero) and "flat" (EMG lead-off).
+ * O(1) amortised per sample: the moving filters (filters.ts) and the
+ * sensing conditioners ("stable" for the pressure auto-zero, "flat" for EMG
+ * lead-off) all use it.
  *
  * Numerics: the running sums are kept about a reference value (the shifted
  * data algorithm), so a small SD on top of a large mean (0.5 cmH2O of

@@ -16,9 +16,22 @@ describe("pft binary", () => {
     })
 
     test("a bad option value is a usage error with exit code 2", async () => {
-        const err = await run(process.execPath, [PFT, "sim", "--batch", "99"]).catch(e => e)
+        const err = await run(process.execPath, [PFT, "sim", "--speed", "99"]).catch(e => e)
         expect(err.code).toBe(2)
-        expect(err.stderr).toContain("--batch must be 1..28")
+        expect(err.stderr).toContain("--speed must be 1..20")
+        const profile = await run(process.execPath, [PFT, "sim", "--profile", "nobody"]).catch(e => e)
+        expect(profile.code).toBe(2)
+        expect(profile.stderr).toContain("use one of typical, weak")
+    })
+
+    test("a malformed replay file is a usage error naming the line", async () => {
+        const { mkdtempSync, writeFileSync } = await import("node:fs")
+        const { tmpdir } = await import("node:os")
+        const file = join(mkdtempSync(join(tmpdir(), "pft-")), "bad.csv")
+        writeFileSync(file, "time_ms,pressure_cmH2O,emg_uV\n0,15,3\n10,15,x\n")
+        const err = await run(process.execPath, [PFT, "sim", "--replay", file]).catch(e => e)
+        expect(err.code).toBe(2)
+        expect(err.stderr).toContain(`${file}:3: not a number`)
     })
 
     test("devices with no simulator running says how to start one, exit code 3", async () => {

@@ -23,15 +23,9 @@ import {
 import { DEFAULT_SIGNAL_CHAIN, SignalChain } from "../../src/core/signal-chain"
 import { uvToMv } from "../../src/core/units"
 import { metricsCases, metricsThrowCases } from "../cases/metrics.cases"
-import { isClose } from "../cases/types"
+import { runCases } from "../helpers/run-cases"
 
-describe("core/metrics (shared cases)", () => {
-    test.each(metricsCases())("$name", c => {
-        const actual = c.actual()
-        expect(isClose(actual, c.expected, c.tolerance), `expected ${c.expected} +- ${c.tolerance}, got ${actual}`).toBe(true)
-    })
-    test.each(metricsThrowCases)("$name", c => expect(c.run).toThrow())
-})
+runCases("core/metrics (shared cases)", metricsCases(), metricsThrowCases)
 
 // ---- Node-only ----
 

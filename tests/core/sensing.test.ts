@@ -18,20 +18,11 @@ import {
 import { isUsableSample, WindowStats } from "../../src/core/window-stats"
 import { windowSamples } from "../../src/core/units"
 import { emgCases, emgThrowCases, Lcg, pressureCases, pressureThrowCases, TEST_EMG, TEST_PRESSURE } from "../cases/sensing.cases"
-import { isClose, type NumericCase, type ThrowCase } from "../cases/types"
+import { runCases } from "../helpers/run-cases"
 
-function run(suite: string, cases: NumericCase[], throwCases: ThrowCase[] = []) {
-    describe(suite, () => {
-        test.each(cases)("$name", c => {
-            const actual = c.actual()
-            expect(isClose(actual, c.expected, c.tolerance), `expected ${c.expected} +- ${c.tolerance}, got ${actual}`).toBe(true)
-        })
-        if (throwCases.length) test.each(throwCases)("$name", c => expect(c.run).toThrow())
-    })
-}
 
-run("core/sensing/pressure", pressureCases, pressureThrowCases)
-run("core/sensing/emg-contact", emgCases, emgThrowCases)
+runCases("core/sensing/pressure", pressureCases, pressureThrowCases)
+runCases("core/sensing/emg-contact", emgCases, emgThrowCases)
 
 // ---- random signals ---------------------------------------------------------
 

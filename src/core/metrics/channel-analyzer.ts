@@ -221,21 +221,9 @@ export const DEFAULT_EMG_ANALYZER: ChannelAnalyzerOptions = {
  * slowly than EMG.
  */
 export const DEFAULT_PRESSURE_ANALYZER: ChannelAnalyzerOptions = {
-    sampleRateHz: 100,
-    kHigh: 3,
-    kLow: 1,
+    ...DEFAULT_EMG_ANALYZER,
     minThreshold: 1,
     minOnMs: 50,
-    minOffMs: 100,
-    inputDelayMs: 0,
-    holdTargetPctMvc: 50,
-    anticipationMs: 300,
-    restSettleMs: 1000,
-    minRestMs: 250,
-    startupMs: 1000,
-    plateauPctPeak: 90,
-    enduranceWindowMs: 10000,
-    historyMs: 300,
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { RepFlag } from "../../src/core/metrics/types"
 import { PEAK_WINDOW_MS } from "../../src/core/metrics/channel-analyzer"
+import { DEFAULT_MEASUREMENT, movingAverageDelayMs } from "../../src/core/session/measurement-session"
 import type { DeviceRep } from "../device/trainer-client"
 import type { AssessmentRunResult } from "./assessment-run"
 import type { GroundTruth, TrueRep } from "./patient"
@@ -105,10 +106,20 @@ export function percentile(values: number[], p: number): number {
     return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo)
 }
 
-function truePeak(rep: TrueRep, channel: "emg" | "pressure", trace?: NoiseFreeTrace): number {
+/**
+ * The true peak. With the noise-free trace: the device's definition over the
+ * device's own work window (its cue times, in model time), so the bus delay
+ * before the patient sees a cue does not shift one window against the other.
+ */
+function truePeak(rep: TrueRep, channel: "emg" | "pressure", device: DeviceRep, sessionStartMs: number, trace?: NoiseFreeTrace): number {
     if (!trace) return channel === "emg" ? rep.peakEmgUv : rep.peakPressureCmH2O
     const values = channel === "emg" ? trace.emgUv : trace.pressureCmH2O
-    return windowedPeak(values, trace.intervalMs, rep.cueOnMs, rep.cueOffMs, PEAK_WINDOW_MS)
+    // the device's window is in the sample times of its smoothed input, which lags the muscle by the smoothing delay
+    const chain = DEFAULT_MEASUREMENT.chain
+    const lagMs = movingAverageDelayMs(channel === "emg" ? chain.emgWindowMs : chain.pressureWindowMs, chain.sampleRateHz)
+    const from = device.cueOnMs + sessionStartMs - lagMs
+    const to = device.cueOffMs + sessionStartMs - lagMs
+    return windowedPeak(values, trace.intervalMs, from, to, PEAK_WINDOW_MS)
 }
 
 /**
@@ -149,7 +160,7 @@ function scoreChannel(
             startedHigh++
             continue
         }
-        const peak = truePeak(t, channel, trace)
+        const peak = truePeak(t, channel, d, offset, trace)
         const trueOffset = extras.releaseMs?.[t.repIndex] ?? t.offsetMs
         reps.push({
             repIndex: t.repIndex,

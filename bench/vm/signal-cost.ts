@@ -10,7 +10,7 @@ import { DEFAULT_MEASUREMENT, MeasurementSession } from "../../src/core/session/
 const RATE_HZ = 100
 const DATA_SECONDS = 120
 /** samples between yields, to stay clear of the VM's InfiniteLoop guard */
-const CHUNK = 50
+const CHUNK = 20
 
 /** Squeezes of 2 s every 4 s after a rest start; small deterministic ripple. */
 function pressureHpa(seq: number): number {

@@ -57,7 +57,9 @@ async function readAllReps(trainer: TrainerClient, channel: Channel, planned: nu
 export async function runAssessment(o: AssessmentRunOptions): Promise<AssessmentRunResult> {
     const sampleRateHz = o.sampleRateHz ?? 100
     const speed = o.speed ?? 1
-    const batchSize = o.batchSize ?? Math.min(28, Math.max(2, Math.ceil(2 * speed)))
+    // at most 20 samples a report: one report is handled in one synchronous stretch of the VM,
+    // and its InfiniteLoop guard trips somewhere below 50 samples of the whole per-sample path
+    const batchSize = o.batchSize ?? Math.min(20, Math.max(2, Math.ceil(2 * speed)))
     const intervalMs = 1000 / sampleRateHz
     const probe = hostProbe(o.sim.bus, sampleRateHz)
     let dropped = 0

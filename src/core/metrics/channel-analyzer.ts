@@ -848,6 +848,10 @@ export class ChannelAnalyzer {
         if (level > r.peak) level = r.peak
         if (r.plateauFound && r.plateauValue >= level) return
         const oldest = this.seq - this.ringCount
+        // the plateau's start has left the ring: its samples can no longer be
+        // taken out, so the plateau keeps its start (and no O(ring) rescan
+        // runs on every new peak of a long hold)
+        if (r.plateauFound && r.plateauSeq < oldest) return
         let q = r.firstSeq
         let recompute = true
         if (r.plateauFound && r.plateauSeq >= oldest) {

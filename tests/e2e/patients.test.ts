@@ -30,12 +30,12 @@ interface Limits {
 }
 
 const LIMITS: Record<ProfileName, Limits> = {
-    typical: { onsetMedian: 50, onsetP95: 100, offsetMedian: 100, offsetP95: 250, peak: 6 },
+    typical: { onsetMedian: 50, onsetP95: 100, offsetMedian: 100, offsetP95: 350, peak: 6 },
     weak: { onsetMedian: 160, onsetP95: 250, offsetMedian: 100, offsetP95: 200, peak: 6 },
-    hypertonic: { onsetMedian: 160, onsetP95: 300, offsetMedian: 250, offsetP95: 600, peak: 8 },
+    hypertonic: { onsetMedian: 160, onsetP95: 300, offsetMedian: 250, offsetP95: 850, peak: 9 },
     // after the spasm most reps start high and are not timed: the few left make p95 the worst single rep
     spasm: { onsetMedian: 200, onsetP95: Infinity, offsetMedian: Infinity, offsetP95: Infinity, peak: 10 },
-    noisy_electrode: { onsetMedian: 80, onsetP95: 250, offsetMedian: 80, offsetP95: 200, peak: 45 },
+    noisy_electrode: { onsetMedian: 80, onsetP95: 350, offsetMedian: 80, offsetP95: 200, peak: 45 },
     // six reps before lead-off: the p95 is the worst rep (the first flick runs ~200 ms late at times)
     lead_off: { onsetMedian: 50, onsetP95: 250, offsetMedian: 100, offsetP95: 600, peak: 9 },
 }

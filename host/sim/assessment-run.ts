@@ -29,7 +29,6 @@ export interface AssessmentRunOptions {
     stopAtSeq?: number
     /** resolves to stop the session early (Ctrl-C, --duration) */
     stopSignal?: Promise<void>
-    onProgress?: (sessionTimeMs: number) => void
 }
 
 export interface AssessmentRunResult {
@@ -97,7 +96,6 @@ export async function runAssessment(o: AssessmentRunOptions): Promise<Assessment
                     sessionStartMs = r.lastSeq * intervalMs - r.sampleTimeMs
                     zeroAtStartCmH2O = r.zeroCmH2O
                 }
-                if (r.sampleTimeMs > 0) o.onProgress?.(r.sampleTimeMs)
             })
         )
         const wallPerSampleMs = (o.readyTimeoutMs ?? 20000) / speed

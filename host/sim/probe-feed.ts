@@ -32,8 +32,6 @@ export interface ProbeFeedOptions {
 export interface ProbeFeed {
     /** Samples generated so far (sent or dropped); the next has seq startSeq + generated(). */
     generated(): number
-    /** Samples actually sent. */
-    sent(): number
     /** [ms] sample time of the newest sample generated (-1 before any). */
     lastSampleTimeMs(): number
     stop(): void
@@ -46,7 +44,6 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     const startSeq = options.startSeq ?? 0
     const speed = options.speed ?? 1
     let generated = 0
-    let sent = 0
     let busy = false
     const tick = async () => {
         if (busy) return
@@ -61,7 +58,6 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
                 generated += batchSize
                 if (options.dropBatch?.(firstSeq)) continue
                 await server.pushBatch(firstSeq, intervalMs, batch)
-                sent += batchSize
             }
         } finally {
             busy = false
@@ -70,7 +66,6 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     const timer = setInterval(tick, options.tickMs ?? Math.max(1, (batchSize * intervalMs) / speed / 2))
     return {
         generated: () => generated,
-        sent: () => sent,
         lastSampleTimeMs: () => (generated === 0 ? -1 : (startSeq + generated - 1) * intervalMs),
         stop: () => clearInterval(timer),
     }

@@ -38,7 +38,8 @@ export interface Simulation {
     stop(): Promise<void>
 }
 
-function portInUse(port: number): Promise<boolean> {
+/** Whether something listens on 127.0.0.1:`port`. */
+export function portInUse(port: number): Promise<boolean> {
     return new Promise(resolve => {
         const socket = createConnection({ host: "127.0.0.1", port })
         socket.once("connect", () => {

@@ -3,23 +3,12 @@
 // measured, and leaves nothing running when it stops (after --duration, at
 // the end of the session, and on Ctrl-C).
 import { spawn } from "node:child_process"
-import { createConnection } from "node:net"
 import { join } from "node:path"
 import { describe, expect, test } from "vitest"
 import { repoRoot } from "../../host/paths"
+import { DEVTOOLS_PORT, portInUse } from "../../host/sim/simulation"
 
 const PFT = join(repoRoot(), "bin", "pft.mjs")
-
-function devtoolsPortOpen(): Promise<boolean> {
-    return new Promise(resolve => {
-        const s = createConnection({ host: "127.0.0.1", port: 8081 })
-        s.once("connect", () => {
-            s.destroy()
-            resolve(true)
-        })
-        s.once("error", () => resolve(false))
-    })
-}
 
 function startPft(args: string[]) {
     const child = spawn(process.execPath, [PFT, ...args], { cwd: repoRoot(), stdio: ["ignore", "pipe", "pipe"] })
@@ -42,7 +31,7 @@ describe("pft sim", () => {
         expect(result.reps.emg.length).toBeGreaterThan(0)
         expect(result.summary.emg.preBaseline.mean).toBeGreaterThan(0)
         expect(result.score.emg.reps.length).toBeGreaterThan(0)
-        expect(await devtoolsPortOpen()).toBe(false)
+        expect(await portInUse(DEVTOOLS_PORT)).toBe(false)
     })
 
     test("Ctrl-C stops the session, prints what was measured, stops the VM and devtools, exits 0", async () => {
@@ -54,6 +43,6 @@ describe("pft sim", () => {
         expect(await pft.exit, pft.err()).toBe(0)
         expect(pft.out()).toContain("EMG (uV)")
         expect(pft.out()).toContain("rest tone before")
-        expect(await devtoolsPortOpen()).toBe(false)
+        expect(await portInUse(DEVTOOLS_PORT)).toBe(false)
     })
 })

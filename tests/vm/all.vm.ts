@@ -1,4 +1,4 @@
-// The one entry file `npm test` runs in the DeviceScript VM: import every
+// An entry file `npm test` runs in the DeviceScript VM (every tests/vm/all*.vm.ts is one): import every
 // *.vm.ts here (devs run takes a single file).
 import "./core.vm"
 import "./sensing.vm"

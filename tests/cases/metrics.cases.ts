@@ -45,6 +45,24 @@ export interface Squeeze {
     tremor?: number
     /** [units/s] change of the plateau level over time (negative: fatigue) */
     slopePerS?: number
+    /** half-cosine rise and fall (smooth at both ends, as the patient model) instead of linear */
+    cosine?: boolean
+}
+
+/** cos(x) for x in [0, pi] by its Taylor series to x^18 (error < 1e-8; DeviceScript has no Math.cos). */
+export function cosTaylor(x: number): number {
+    let term = 1
+    let sum = 1
+    for (let k = 1; k <= 9; k++) {
+        term = (-term * x * x) / ((2 * k - 1) * (2 * k))
+        sum += term
+    }
+    return sum
+}
+
+/** (1 - cos(pi u)) / 2: 0 at u = 0, 1 at u = 1, zero slope at both ends */
+function halfCosine(u: number): number {
+    return (1 - cosTaylor(Math.PI * u)) / 2
 }
 
 export interface Scenario {
@@ -100,7 +118,7 @@ export function rest(block: Block, ms: number): Segment {
 export function squeezeAt(q: Squeeze, tMs: number, i: number): number {
     const t = tMs - q.startMs
     if (t <= 0) return 0
-    if (t < q.riseMs) return (q.amp * t) / q.riseMs
+    if (t < q.riseMs) return q.cosine === true ? q.amp * halfCosine(t / q.riseMs) : (q.amp * t) / q.riseMs
     const slope = q.slopePerS === undefined ? 0 : q.slopePerS
     const tremor = q.tremor === undefined ? 0 : q.tremor
     if (t <= q.riseMs + q.holdMs) {
@@ -109,7 +127,7 @@ export function squeezeAt(q: Squeeze, tMs: number, i: number): number {
     }
     const top = q.amp + (slope * q.holdMs) / 1000
     const f = t - q.riseMs - q.holdMs
-    if (f < q.fallMs) return top * (1 - f / q.fallMs)
+    if (f < q.fallMs) return q.cosine === true ? top * (1 - halfCosine(f / q.fallMs)) : top * (1 - f / q.fallMs)
     return 0
 }
 
@@ -524,6 +542,44 @@ function wanderScenario(preCueMs: number): Scenario {
     }
 }
 const wanderBand = scenario(() => wanderScenario(0))
+
+const SHAPE_FIT: ChannelAnalyzerOptions = { ...DEFAULT_EMG_ANALYZER, preCueMs: 300, historyMs: 2500, shapeFit: true }
+
+/**
+ * A weak patient's flick with smooth (half-cosine) ramps: 12 uV over a
+ * 2.5 uV rest, 600 ms rise. A band crossing would put the onset ~90 ms
+ * late; the shape fit finds the start of the rise. The offset is where
+ * the 500 ms fall is down to 5 %: 0.8564 of the way through it.
+ */
+function weakFlickScenario(shapeFit: boolean): Scenario {
+    return {
+        rateHz: 100,
+        rest: 2.5,
+        noise: 0.3,
+        segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 2000, 0), rest(Block.Flicks, 2000)],
+        squeezes: [{ startMs: 3400, riseMs: 600, holdMs: 1100, fallMs: 500, amp: 12, cosine: true }],
+        options: shapeFit ? SHAPE_FIT : { ...DEFAULT_EMG_ANALYZER, preCueMs: 300, historyMs: 2500 },
+    }
+}
+const weakFlickFit = scenario(() => weakFlickScenario(true))
+const weakFlickBand = scenario(() => weakFlickScenario(false))
+
+/**
+ * A hypertonic release: the rest tone rises from 8 to 11 uV during the
+ * hold, then a 25 uV contraction falls over 1.2 s. The offset is located
+ * against the rest the fall went to (11), not the pre-cue level (8), which
+ * the signal never gets back to.
+ */
+const toneRise = scenario(() => ({
+    rateHz: 100,
+    rest: 8,
+    noise: 0.3,
+    restLater: 11,
+    restLaterFromMs: 4000,
+    segments: [preBaseline(2000), rest(Block.Holds, 1000), work(Block.Holds, 3000, 0), rest(Block.Holds, 3000)],
+    squeezes: [{ startMs: 3400, riseMs: 400, holdMs: 2000, fallMs: 1200, amp: 25, cosine: true }],
+    options: SHAPE_FIT,
+}))
 const wanderPreCue = scenario(() => wanderScenario(300))
 
 const noContraction = scenario(() => ({
@@ -837,6 +893,32 @@ export const metricsGroups: MetricsGroup[] = [
         run: wanderPreCue,
         cases: () => [
             { name: "wander: backtracking to the pre-cue level is 50 ms late", actual: () => repOf(wanderPreCue, 0).onsetMs, expected: 3350 + 50, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: a weak patient's smooth flick",
+        run: weakFlickFit,
+        cases: () => [
+            { name: "shape fit: onset within 20 ms of the start of a smooth rise", actual: () => repOf(weakFlickFit, 0).onsetMs, expected: 3400, tolerance: 20 },
+            { name: "shape fit: offset within 25 ms of 95 % relaxation", actual: () => repOf(weakFlickFit, 0).offsetMs, expected: 3400 + 600 + 1100 + 0.8564 * 500, tolerance: 25 },
+            { name: "shape fit: no flags", actual: () => repOf(weakFlickFit, 0).flags, expected: 0, tolerance: 0 },
+        ],
+    },
+    {
+        name: "band crossing on the same smooth flick",
+        run: weakFlickBand,
+        cases: () => [
+            // 2.5 + 0.67 of 12 on a 600 ms half-cosine: acos(1 - 2 * 0.67 / 12) / pi * 600 = 91 ms
+            { name: "band: onset of a smooth rise is ~90 ms late", actual: () => repOf(weakFlickBand, 0).onsetMs, expected: 3400 + 91, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: tone rises during a hold",
+        run: toneRise,
+        cases: () => [
+            { name: "tone rise: onset within 20 ms", actual: () => repOf(toneRise, 0).onsetMs, expected: 3400, tolerance: 20 },
+            { name: "tone rise: offset against the new rest, within 40 ms", actual: () => repOf(toneRise, 0).offsetMs, expected: 3400 + 400 + 2000 + 0.8564 * 1200, tolerance: 40 },
+            { name: "tone rise: released (no NoRelease flag)", actual: () => repOf(toneRise, 0).flags & RepFlag.NoRelease, expected: 0, tolerance: 0 },
         ],
     },
     {

@@ -16,8 +16,8 @@ import { describe, test } from "@devicescript/test"
 import { metricsGroups, metricsGroupSummary, metricsThrowCases, type MetricsGroup } from "../cases/metrics.cases"
 import { expectClose, runNumericCases } from "./expect"
 
-/** samples per synchronous step */
-const STEP_SAMPLES = 50
+/** samples per synchronous step: the firmware gets at most 20 a probe report (host/sim/assessment-run.ts) */
+const STEP_SAMPLES = 20
 
 function groupTest(g: MetricsGroup, previous: MetricsGroup | null) {
     test(g.name, async () => {

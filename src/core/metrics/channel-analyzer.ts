@@ -62,6 +62,43 @@
  * A = 40 uV, sd = 0.3 uV, T = 300 ms that is 16 ms; with linear ramps it is
  * T * k * sd / A.
  *
+ * ## Shape fit (option shapeFit; the firmware's setting)
+ *
+ * A band crossing is late at the onset and early at the offset by an
+ * amount that grows with the band and the ramp time (above): about 90 ms for
+ * a weak patient's 600 ms rise through a 2/3 uV band, and a wandering tone
+ * shifts it further. With shapeFit the thresholds above only *detect* the
+ * contraction; its onset and offset are then *located* from the shape of
+ * the rise and the fall, modelled as half-cosine ramps (smooth recruitment
+ * and de-recruitment, zero slope at both ends; the patient model uses the
+ * same shape):
+ *
+ * - Onset: RISE_FIT_AFTER_MS after detection, the rise's top is the highest
+ *   value since the rough onset and its foot the pre-cue level (mean of the
+ *   last preCueMs before the cue). The last upward crossings of 15 % and
+ *   60 % of that height, interpolated between samples, give the ramp's start
+ *   by the half-cosine's phase at those fractions. Low fractions keep a top
+ *   raised by tracking wobble from moving the estimate (a 10 % error in the
+ *   top moves it by under 1 % of the rise time).
+ * - Offset: after the let-go cue, the fall is over once the value changed by
+ *   less than SETTLE_FRACTION of the contraction's height over SETTLE_MS,
+ *   and that window starts after the fitted fall's end. Its mean is the
+ *   rest the fall went to (not the pre-cue level: tone wanders and rises
+ *   over a hold). The 60 % and 15 % crossings of the fall from its top (the
+ *   highest value in FALL_TOP_SPAN_MS before the 15 % crossing) give the
+ *   fall's start and duration; the offset is where it is down to 5 % of its
+ *   height ("time to 95 % relaxation"). An early release (inside the work
+ *   window) uses the band rule to find it and the pre-cue level as its
+ *   rest.
+ * - When a fit is not possible (no clear rise or fall in the kept history,
+ *   height under the onset band) the band estimate stands.
+ *
+ * Simulated over 8 seeds per profile (host/sim/offline-run.ts) this takes
+ * the onset error's p95 from ~140 to ~80 ms on weak and hypertonic patients
+ * and the offset's from ~150-350 to ~20-80 ms except where the tone wanders
+ * by several uV during a 1.6 s release (hypertonic), which no single-channel
+ * observer can tell from the release itself.
+ *
  * ## When a rep finishes
  *
  * At its offset, but not before its work window has closed (the next
@@ -173,16 +210,25 @@ export interface ChannelAnalyzerOptions {
      * the slowest rise.
      */
     preCueMs?: number
+    /**
+     * Locate onsets and offsets by the shape of the rise and fall rather than
+     * by where they leave or enter a band (see "Shape fit" in the file
+     * comment). Needs preCueMs > 0 and historyMs >= the slowest fall plus
+     * minOffMs. Default false.
+     */
+    shapeFit?: boolean
 }
 
 /**
- * [ms] Peak amplitude as the highest 500 ms moving average: a single
- * envelope sample rides on noise, so sEMG practice takes MVC/peak values from
- * a 500 ms window around the maximum (P. Konrad, "The ABC of EMG", Noraxon,
- * 2005, ch. "Amplitude normalization": mean amplitude of the 500 ms around
- * the peak). The firmware and the scorer use the same window for pressure.
+ * [ms] Peak amplitude as the highest 1 s moving average: a single envelope
+ * sample rides on noise, so sEMG practice takes MVC/peak values as the mean
+ * of a 500 ms or 1 s window around the maximum (P. Konrad, "The ABC of EMG",
+ * Noraxon, 2005, ch. "Amplitude normalization"). 1 s halves the noise a
+ * 500 ms window leaves (about 2 % of the peak with a 5 %-noise envelope, so
+ * the highest of many windows read 3-4 % high) and still fits inside a 2 s
+ * quick flick. The firmware and the scorer use the same window for pressure.
  */
-export const PEAK_WINDOW_MS = 500
+export const PEAK_WINDOW_MS = 1000
 
 
 /**
@@ -236,6 +282,44 @@ export function smoothingDelayMs(windowMs: number, sampleRateHz: number): number
     return ((windowSamples(windowMs, sampleRateHz) - 1) / 2) * (1000 / sampleRateHz)
 }
 
+/** [ms] the rise is fitted this long after the onset is confirmed (the slowest rise left by then) */
+const RISE_FIT_AFTER_MS = 800
+/**
+ * The rise is located by its 15 % and 60 % crossings: low enough that a top
+ * raised by tracking wobble barely moves them, high enough to stand clear of
+ * the rest noise. A half-cosine rise (1 - cos(pi u)) / 2 reaches a fraction
+ * f at u = acos(1 - 2 f) / pi: 0.253183 for 15 %, 0.564094 for 60 %
+ * (constants: DeviceScript has no Math.acos).
+ */
+const RISE_LO = 0.15
+const RISE_HI = 0.6
+const RISE_PH_LO = 0.253183
+const RISE_PH_HI = 0.564094
+/** [ms] how far before the offset candidate the fall's top is looked for */
+const FALL_FIT_SPAN_MS = 2000
+/** [ms] the fall's top is the highest value this long before its 25 % crossing (2/3 of the slowest fall, 1.8 s) */
+const FALL_TOP_SPAN_MS = 1200
+/** [ms] a fall is over when the value changed by less than SETTLE_FRACTION of the contraction's height over this long */
+const SETTLE_MS = 300
+/**
+ * The fall is located by its 60 % and 15 % crossings (as the rise, and for
+ * the same reasons). A half-cosine fall (1 + cos(pi u)) / 2 is down to f at
+ * u = acos(2 f - 1) / pi: 0.435906 for 60 %, 0.746817 for 15 %.
+ */
+const FALL_LO = 0.15
+const FALL_HI = 0.6
+const FALL_PH_LO = 0.746817
+const FALL_PH_HI = 0.435906
+const SETTLE_FRACTION = 0.1
+/** [ms] a settled value with no fall to fit is looked at again this much later (the fit scans the history) */
+const SETTLE_RETRY_MS = 100
+/**
+ * Fraction of a half-cosine fall's duration after which it is down to
+ * RELEASE_FRACTION (5 %) of its height: acos(2 * 0.05 - 1) / pi. 5 % is the
+ * usual "back to baseline" criterion of relaxation-time measurements (time
+ * to 95 % relaxation).
+ */
+const RELEASE_PHASE = 0.85643
 const PHASE_WAIT = 0
 const PHASE_ACTIVE = 1
 
@@ -250,6 +334,17 @@ class RepState {
     windowStartMs = 0
     /** onset backtrack level: the pre-cue level + kLow * sd; -1: use the rest band */
     backLo = -1
+    /** mean of the last preCueMs before the cue (the level the contraction leaves from); valid if hasBase */
+    base = 0
+    hasBase = false
+    /** [ms] sample time the onset was confirmed */
+    confirmMs = 0
+    /** the rise has been fitted (or given up on) */
+    riseFitted = false
+    /** [ms] offset from the fall's shape (before the delay correction), -1: none */
+    fallFitMs = -1
+    /** [ms] checkSettled fits no earlier than this */
+    settleRetryMs = 0
     /** [ms] cue + segment duration */
     plannedOffMs = 0
     isEndurance = false
@@ -364,9 +459,21 @@ export class ChannelAnalyzer {
     private readonly peakDelayMs: number
     /** [ms] see ChannelAnalyzerOptions.preCueMs */
     private readonly preCueMs: number
+    private readonly shapeFit: boolean
+    /** SETTLE_MS in samples */
+    private readonly settleSamples: number
     private above = false
     private aboveSinceMs = 0
     private hasLastLow = false
+    /** crossPair's result */
+    private pairLoMs = 0
+    private pairHiMs = 0
+    /** samples from ringFrom's result on */
+    private ringFromCount = 0
+    /** [ms] end of the fall fitFall found last */
+    private fallEndMs = 0
+    /** [ms] time of ringMax's result */
+    private ringMaxMs = -1
     private lastLowMs = 0
 
     // reps and session
@@ -414,6 +521,8 @@ export class ChannelAnalyzer {
         this.peakAvg = peakWindowMs > 0 ? new MovingAverage(windowSamples(peakWindowMs, o.sampleRateHz)) : null
         this.peakDelayMs = peakWindowMs > 0 ? ((windowSamples(peakWindowMs, o.sampleRateHz) - 1) / 2) * this.sampleMs : 0
         this.preCueMs = Math.max(0, optionOr(o.preCueMs, 0))
+        this.shapeFit = o.shapeFit === true && this.preCueMs > 0
+        this.settleSamples = Math.round(SETTLE_MS / this.sampleMs)
         const historyMs = Math.max(optionOr(o.historyMs, this.anticipationMs), this.anticipationMs)
         this.ringLen = Math.ceil(historyMs / this.sampleMs) + 2
         for (let i = 0; i < this.ringLen; i++) {
@@ -705,6 +814,15 @@ export class ChannelAnalyzer {
      */
     private preCueLevel(cueMs: number): number {
         if (this.preCueMs <= 0 || !this.hasThresh) return -1
+        const mean = this.preCueMean(cueMs)
+        if (mean !== mean) return -1
+        const sd = (this.lo - this.restMean) / (this.kLow > 0 ? this.kLow : 1)
+        const level = mean + this.kLow * sd
+        return level < this.hi ? level : this.hi
+    }
+
+    /** Mean of the ring's samples in [cueMs - preCueMs, cueMs); NaN if fewer than 2. */
+    private preCueMean(cueMs: number): number {
         let sum = 0
         let n = 0
         let p = this.ringNext - 1
@@ -718,10 +836,7 @@ export class ChannelAnalyzer {
             }
             p = p === 0 ? this.ringLen - 1 : p - 1
         }
-        if (n < 2) return -1
-        const sd = (this.lo - this.restMean) / (this.kLow > 0 ? this.kLow : 1)
-        const level = sum / n + this.kLow * sd
-        return level < this.hi ? level : this.hi
+        return n < 2 ? NaN : sum / n
     }
 
     /** [ms] time of the last sample before `beforeMs` at or below `level` in the ring, -1 if none. */
@@ -759,6 +874,7 @@ export class ChannelAnalyzer {
             if (r !== null && r.windowOpen) {
                 r.windowOpen = false
                 r.m.cueOffMs = tMs
+                if (this.shapeFit && r.phase === PHASE_ACTIVE && !r.riseFitted) this.fitRise(r)
                 if (r.phase === PHASE_ACTIVE) {
                     if (r.offsetFound) this.finishRep(r)
                 } else if (!(this.hasThresh && this.above && this.aboveSinceMs < tMs)) this.finishRep(r)
@@ -804,6 +920,11 @@ export class ChannelAnalyzer {
         else this.hasThresh = false
         r.ref = this.hasThresh ? this.restMean : 0
         r.backLo = this.preCueLevel(tMs)
+        if (this.shapeFit) {
+            const base = this.preCueMean(tMs)
+            r.hasBase = base === base
+            r.base = r.hasBase ? base : 0
+        }
         r.firstSeq = this.seq
         this.rescan()
         this.rep = r
@@ -900,6 +1021,8 @@ export class ChannelAnalyzer {
         }
 
         if (inWindow && r.isEndurance) this.addEndurance(r, tMs, value)
+        if (this.shapeFit && !r.riseFitted && tMs - r.confirmMs >= RISE_FIT_AFTER_MS) this.fitRise(r)
+        if (this.shapeFit && r.hasBase && r.riseFitted && !r.offsetFound && !r.windowOpen) this.checkSettled(r, tMs, value)
         if (r.offsetFound) {
             // an offset before the let-go cue stands unless the patient contracts again
             if (r.windowOpen && this.above && this.aboveSinceMs > r.candMs && tMs - this.aboveSinceMs >= this.minOnMs) {
@@ -915,7 +1038,8 @@ export class ChannelAnalyzer {
                 r.candidate = true
                 r.candMs = tMs
             }
-            if (r.candidate && tMs - r.candMs >= this.minOffMs) r.offsetFound = true
+            // shape fit: after the let-go cue, checkSettled decides
+            if (r.candidate && tMs - r.candMs >= this.minOffMs && !(this.shapeFit && r.hasBase && !r.windowOpen)) this.foundOffset(r)
         }
         if (r.offsetFound && !r.windowOpen) this.finishRep(r)
     }
@@ -923,6 +1047,8 @@ export class ChannelAnalyzer {
     private confirmOnset(r: RepState, rawMs: number, startedHigh: boolean): void {
         r.phase = PHASE_ACTIVE
         r.onsetRawMs = rawMs
+        r.confirmMs = this.nowMs
+        if (startedHigh) r.riseFitted = true
         let onset = startedHigh ? rawMs : rawMs - this.delayMs
         if (onset < 0) onset = 0
         r.m.onsetMs = onset
@@ -950,6 +1076,247 @@ export class ChannelAnalyzer {
         }
     }
 
+    private foundOffset(r: RepState): void {
+        r.offsetFound = true
+        r.fallFitMs = this.shapeFit ? this.fitFall(r, r.base, r.candMs) : -1
+    }
+
+    /**
+     * Shape fit, after the let-go cue: the fall is over when the value has
+     * changed by less than SETTLE_FRACTION of the contraction's height over
+     * the last SETTLE_MS and is in the lower half. The level it settled at
+     * is the rest the fall went to, which is not the pre-cue level when the
+     * tone wandered or rose during the hold (hypertonic patients).
+     */
+    private checkSettled(r: RepState, tMs: number, value: number): void {
+        const height = r.peak - r.base
+        if (!(height > this.hi - this.restMean)) return
+        if (value > r.base + 0.5 * height) return
+        const old = this.ringValueAgo(this.settleSamples)
+        if (old !== old) return
+        const change = value > old ? value - old : old - value
+        if (change >= SETTLE_FRACTION * height) return
+        if (tMs < r.settleRetryMs) return
+        const off = this.fitFall(r, this.ringMean(tMs - SETTLE_MS, tMs), tMs)
+        // the rest level is only known once measured after the whole fall:
+        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found)
+        if (off < 0) {
+            r.settleRetryMs = tMs + SETTLE_RETRY_MS
+            return
+        }
+        if (this.fallEndMs > tMs - SETTLE_MS) {
+            r.settleRetryMs = this.fallEndMs + SETTLE_MS
+            return
+        }
+        r.offsetFound = true
+        r.candMs = tMs
+        r.fallFitMs = off
+    }
+
+    /** Mean of the ring's values in [fromMs, toMs]; NaN if none. */
+    private ringMean(fromMs: number, toMs: number): number {
+        let sum = 0
+        let n = 0
+        let p = this.ringNext - 1
+        if (p < 0) p += this.ringLen
+        for (let k = 0; k < this.ringCount; k++) {
+            const t = this.ringT[p]
+            if (t < fromMs) break
+            if (t <= toMs) {
+                sum += this.ringV[p]
+                n++
+            }
+            p = p === 0 ? this.ringLen - 1 : p - 1
+        }
+        return n > 0 ? sum / n : NaN
+    }
+
+    /**
+     * Ring index of the oldest kept sample at or after `fromMs`, and how many
+     * samples from there to the newest (ringFromCount). Samples are normally
+     * evenly spaced, so the index is computed and then moved past any
+     * samples a gap made older.
+     */
+    private ringFrom(fromMs: number): number {
+        if (this.ringCount === 0) {
+            this.ringFromCount = 0
+            return 0
+        }
+        const newestT = this.ringT[this.ringPos(this.seq - 1)]
+        let n = newestT < fromMs ? 0 : Math.floor((newestT - fromMs) / this.sampleMs) + 1
+        if (n > this.ringCount) n = this.ringCount
+        let p = this.ringPos(this.seq - n)
+        while (n > 0 && this.ringT[p] < fromMs) {
+            n--
+            p = p + 1 === this.ringLen ? 0 : p + 1
+        }
+        this.ringFromCount = n
+        return p
+    }
+
+    /** The value `samplesAgo` samples before the newest; NaN if no longer kept. */
+    private ringValueAgo(samplesAgo: number): number {
+        if (samplesAgo >= this.ringCount) return NaN
+        return this.ringV[this.ringPos(this.seq - 1 - samplesAgo)]
+    }
+
+    /**
+     * Onset from the rise's shape: the 25 % and 75 % crossings of the rise
+     * from the pre-cue level to the highest value since the rough onset give
+     * the start of a half-cosine rise as 2 * t25 - t75 (see "Shape fit").
+     * Keeps the rough onset if the rise is not clear.
+     */
+    private fitRise(r: RepState): void {
+        r.riseFitted = true
+        if (!r.hasBase) return
+        const top = this.ringMax(r.onsetRawMs, this.nowMs)
+        const amp = top - r.base
+        if (!(amp > this.hi - this.restMean)) return
+        const topMs = this.ringMaxMs
+        if (!this.crossPair(r.base + RISE_LO * amp, r.base + RISE_HI * amp, true, r.windowStartMs, topMs)) return
+        const t25 = this.pairLoMs
+        const t75 = this.pairHiMs
+        let raw = t25 - RISE_PH_LO * (t75 - t25) / (RISE_PH_HI - RISE_PH_LO)
+        if (raw < r.windowStartMs) raw = r.windowStartMs
+        r.onsetRawMs = raw
+        let onset = raw - this.delayMs
+        if (onset < 0) onset = 0
+        r.m.onsetMs = onset
+        r.m.onsetLatencyMs = onset - r.m.cueOnMs
+    }
+
+    /**
+     * [ms] Offset from the fall's shape (before the delay correction): the
+     * 75 % and 25 % crossings of the fall from its top to the pre-cue level
+     * give a half-cosine fall's start t75 - (t25 - t75) and duration
+     * 3 * (t25 - t75); the offset is where such a fall is down to
+     * RELEASE_FRACTION of its height. -1 if the fall is not clear.
+     */
+    private fitFall(r: RepState, base: number, atMs: number): number {
+        if (base !== base) return -1
+        const minAmp = this.hi - this.restMean
+        // the top: first the highest value of the last FALL_FIT_SPAN_MS, then
+        // the highest of the FALL_TOP_SPAN_MS before the fall's 25 % crossing,
+        // so a hold that sagged or wobbled since does not count as its top
+        let from = atMs - FALL_FIT_SPAN_MS
+        if (from < r.onsetRawMs) from = r.onsetRawMs
+        let top = this.ringMax(from, atMs)
+        if (!(top - base > minAmp)) return -1
+        let t25 = this.lastCrossingDown(base + FALL_LO * (top - base), from, this.nowMs)
+        if (t25 < 0) return -1
+        let from2 = t25 - FALL_TOP_SPAN_MS
+        if (from2 < from) from2 = from
+        top = this.ringMax(from2, t25)
+        const amp = top - base
+        if (!(amp > minAmp)) return -1
+        if (!this.crossPair(base + FALL_LO * amp, base + FALL_HI * amp, false, from2, this.nowMs)) return -1
+        t25 = this.pairLoMs
+        const t75 = this.pairHiMs
+        // a half-cosine fall (1 + cos(pi u)) / 2 is down to f at u = acos(2 f - 1) / pi
+        const fallMs = (t25 - t75) / (FALL_PH_LO - FALL_PH_HI)
+        const start = t75 - FALL_PH_HI * fallMs
+        const off = start + RELEASE_PHASE * fallMs
+        this.fallEndMs = start + fallMs
+        return off > r.onsetRawMs ? off : -1
+    }
+
+    /** [ms] the last downward crossing of `level` with both samples in [fromMs, toMs], -1 if none. */
+    private lastCrossingDown(level: number, fromMs: number, toMs: number): number {
+        return this.crossing(level, false, fromMs, toMs)
+    }
+
+    /**
+     * Highest ring value with time in [fromMs, toMs] (ringMaxMs: its time);
+     * -Infinity if none. Every other sample: the top of a smoothed rise or
+     * fall moves by a fraction of a percent between samples, and the VM
+     * kills long synchronous runs.
+     */
+    private ringMax(fromMs: number, toMs: number): number {
+        let best = -Infinity
+        let bestMs = -1
+        let p = this.ringFrom(fromMs)
+        const n = this.ringFromCount
+        for (let k = 0; k < n; k += 2) {
+            const t = this.ringT[p]
+            if (t > toMs) break
+            if (this.ringV[p] > best) {
+                best = this.ringV[p]
+                bestMs = t
+            }
+            p = p + 2 >= this.ringLen ? p + 2 - this.ringLen : p + 2
+        }
+        this.ringMaxMs = bestMs
+        return best
+    }
+
+    /**
+     * The last crossing of `hi` and `lo` that belong together, with every
+     * sample in [fromMs, toMs], in one pass: rising (`up`), the last
+     * crossing of hi and the last crossing of lo before it; falling, the
+     * last crossing of lo and the last crossing of hi before it. Times are
+     * interpolated between samples (pairLoMs, pairHiMs). False if none.
+     */
+    private crossPair(lo: number, hi: number, up: boolean, fromMs: number, toMs: number): boolean {
+        let lastLo = -1
+        let lastHi = -1
+        let ok = false
+        let p = this.ringFrom(fromMs)
+        const n = this.ringFromCount
+        let pt = 0
+        let pv = 0
+        for (let k = 0; k < n; k++) {
+            const t = this.ringT[p]
+            const v = this.ringV[p]
+            p = p + 1 === this.ringLen ? 0 : p + 1
+            if (t > toMs) break
+            if (k > 0) {
+                if (up ? pv < lo && v >= lo : pv > lo && v <= lo) {
+                    lastLo = pt + ((lo - pv) / (v - pv)) * (t - pt)
+                    if (!up && lastHi >= 0) {
+                        this.pairLoMs = lastLo
+                        this.pairHiMs = lastHi
+                        ok = true
+                    }
+                }
+                if (up ? pv < hi && v >= hi : pv > hi && v <= hi) {
+                    lastHi = pt + ((hi - pv) / (v - pv)) * (t - pt)
+                    if (up && lastLo >= 0) {
+                        this.pairLoMs = lastLo
+                        this.pairHiMs = lastHi
+                        ok = true
+                    }
+                }
+            }
+            pt = t
+            pv = v
+        }
+        return ok
+    }
+
+    /**
+     * [ms] Interpolated time the ring's samples cross `level` upwards (`up`)
+     * or downwards, with both samples in [fromMs, toMs]: the last such
+     * crossing. -1 if none.
+     */
+    private crossing(level: number, up: boolean, fromMs: number, toMs: number): number {
+        let found = -1
+        let p = this.ringFrom(fromMs)
+        const n = this.ringFromCount
+        let pt = 0
+        let pv = 0
+        for (let k = 0; k < n; k++) {
+            const t = this.ringT[p]
+            const v = this.ringV[p]
+            p = p + 1 === this.ringLen ? 0 : p + 1
+            if (t > toMs) break
+            if (k > 0 && (up ? pv < level && v >= level : pv > level && v <= level))
+                found = pt + ((level - pv) / (v - pv)) * (t - pt)
+            pt = t
+            pv = v
+        }
+        return found
+    }
+
     private addEndurance(r: RepState, tMs: number, value: number): void {
         if (tMs >= r.e1From && tMs < r.e1To) {
             r.e1Sum += value
@@ -968,7 +1335,8 @@ export class ChannelAnalyzer {
             r.m.cueOffMs = tMs
         }
         // back in the rest band, just not for minOffMs yet: that is the offset
-        if (r.phase === PHASE_ACTIVE && !r.offsetFound && r.candidate) r.offsetFound = true
+        if (r.phase === PHASE_ACTIVE && !r.offsetFound && r.candidate) this.foundOffset(r)
+        if (this.shapeFit && r.phase === PHASE_ACTIVE && !r.riseFitted) this.fitRise(r)
         this.finishRep(r)
     }
 
@@ -992,7 +1360,7 @@ export class ChannelAnalyzer {
             m.timeToPeakMs = ttp
             m.holdCv = this.plateauCv(r)
             if (r.offsetFound) {
-                let offset = r.candMs - this.delayMs
+                let offset = (r.fallFitMs >= 0 ? r.fallFitMs : r.candMs) - this.delayMs
                 if (offset < m.onsetMs) offset = m.onsetMs
                 m.offsetMs = offset
                 m.releaseLatencyMs = offset - m.cueOffMs

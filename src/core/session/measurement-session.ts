@@ -68,7 +68,7 @@ export const DEFAULT_MEASUREMENT: MeasurementOptions = {
 export const PRE_CUE_MS = 300
 
 /** [ms] samples each analyzer keeps: the pre-cue window plus the slowest rise to the onset threshold. */
-export const HISTORY_MS = 1200
+export const HISTORY_MS = 2500
 
 /** [ms] group delay of a causal moving average of `windowMs` at `rateHz`: (N - 1) / 2 samples. */
 export function movingAverageDelayMs(windowMs: number, rateHz: number): number {
@@ -131,6 +131,7 @@ export class MeasurementSession {
             peakWindowMs: PEAK_WINDOW_MS,
             preCueMs: PRE_CUE_MS,
             historyMs: HISTORY_MS,
+            shapeFit: true,
         }
         return new ChannelAnalyzer(tuned, this.repsPlanned)
     }

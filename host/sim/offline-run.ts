@@ -1,0 +1,112 @@
+/**
+ * The firmware's measurement pipeline (src/core/session) run in Node against
+ * a patient model, without the VM or the bus: the same core code, so its
+ * metrics are the firmware's, only faster. For tuning the metric defaults
+ * over many seeds and for the accuracy figures across many sessions; the e2e
+ * tests still run the real firmware in the VM.
+ *
+ * The cue reaches the patient `cueDelaySamples` after the sample that began
+ * it: the firmware publishes after each probe report, so at real time (2
+ * samples a report) a patient sees a cue about 20 ms late.
+ */
+import { Cue } from "../../src/core/protocol/assessment"
+import { Channel, DEFAULT_MEASUREMENT, MeasurementSession, SessionState, type MeasurementOptions } from "../../src/core/session/measurement-session"
+import { cmH2OToHpa, uvToMv } from "../../src/core/units"
+import type { DeviceRep, DeviceSummary } from "../device/trainer-client"
+import type { AssessmentRunResult } from "./assessment-run"
+import { makeProfile, PatientModel, type ProfileName } from "./patient"
+import type { PatientRunResult } from "./patient-run"
+import { RELEASE_FRACTION, scoreSession, type NoiseFreeTrace } from "./scoring"
+
+export interface OfflineRunOptions {
+    profile: ProfileName
+    seed: number
+    /** defaults to the firmware's */
+    measurement?: MeasurementOptions
+    /** samples between the cue's first sample and the patient seeing it (default 2) */
+    cueDelaySamples?: number
+    /** samples per probe report, for the model's lost-report pattern (default 2) */
+    batchSize?: number
+    /** after each sample the session took (for debugging and plots) */
+    onSample?: (seq: number, session: MeasurementSession, model: PatientModel) => void
+}
+
+const RATE_HZ = 100
+const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault"] as const
+
+export function runOffline(o: OfflineRunOptions): PatientRunResult {
+    const model = new PatientModel(makeProfile(o.profile), o.seed)
+    const session = new MeasurementSession(o.measurement ?? DEFAULT_MEASUREMENT)
+    const intervalMs = 1000 / RATE_HZ
+    const batch = o.batchSize ?? 2
+    const delay = o.cueDelaySamples ?? 2
+    const trace: NoiseFreeTrace = { intervalMs, emgUv: [], pressureCmH2O: [] }
+    session.setSampleInterval(intervalMs)
+    let started = false
+    let sessionStartMs = -1
+    let zeroAtStartCmH2O = 0
+    let dropped = 0
+    let lost = 0
+    let dropping = false
+    const pendingCues: { atSeq: number; cue: Cue; repIndex: number }[] = []
+    const maxSeq = 60 * 60 * RATE_HZ
+    for (let seq = 0; seq < maxSeq; seq++) {
+        while (pendingCues.length && pendingCues[0].atSeq <= seq) {
+            const c = pendingCues.shift()!
+            model.seeCue(c.cue, seq * intervalMs, c.repIndex)
+        }
+        const s = model.sample(seq * intervalMs)
+        const state = model.state()
+        trace.emgUv[seq] = state.emgUv
+        trace.pressureCmH2O[seq] = state.pressureAboveRestCmH2O
+        if (seq % batch === 0) dropping = model.dropsBatch(seq)
+        if (dropping) {
+            dropped++
+            lost++
+            continue
+        }
+        session.push(seq, cmH2OToHpa(s.pressureCmH2O), uvToMv(s.emgUv), lost)
+        lost = 0
+        o.onSample?.(seq, session, model)
+        if (!started && session.sessionState() === SessionState.Ready) {
+            session.start()
+            started = true
+            continue
+        }
+        if (started && sessionStartMs < 0 && session.sessionState() === SessionState.Running) {
+            sessionStartMs = seq * intervalMs
+            zeroAtStartCmH2O = session.zeroCmH2O()
+        }
+        if (session.takeCueChange()) {
+            const c = session.cue()
+            pendingCues.push({ atSeq: seq + delay, cue: c.cue, repIndex: c.repIndex })
+        }
+        if (started && session.sessionState() === SessionState.Done) break
+    }
+    const reps = { emg: readReps(session, Channel.Emg), pressure: readReps(session, Channel.Pressure) }
+    const summary = { emg: readSummary(session, Channel.Emg), pressure: readSummary(session, Channel.Pressure) }
+    const run: AssessmentRunResult = { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, wallSeconds: 0 }
+    const truth = model.truth()
+    const releaseMs: Record<number, number> = {}
+    for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")
+    return { run, truth, score: scoreSession(run, truth, { trace, releaseMs }) }
+}
+
+function readReps(session: MeasurementSession, channel: Channel): DeviceRep[] {
+    const out: DeviceRep[] = []
+    for (let i = 0; i < session.plannedReps(); i++) {
+        const r = session.rep(i, channel)
+        if (r) out.push({ ...r, channel })
+    }
+    return out
+}
+
+function readSummary(session: MeasurementSession, channel: Channel): DeviceSummary {
+    return {
+        ...session.summary(channel),
+        channel,
+        sessionState: SESSION_STATES[session.sessionState()],
+        samplesLost: session.lostInSession(),
+        durationMs: session.sampleTimeMs(),
+    }
+}

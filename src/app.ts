@@ -1,3 +1,4 @@
+import * as ds from "@devicescript/core"
 import { cmH2OToHpa, uvToMv } from "./core/units"
 import { DEFAULT_MEASUREMENT, MeasurementSession } from "./core/session/measurement-session"
 import { startProbeInput } from "./sensing/probe-input"
@@ -37,6 +38,9 @@ export function startApp() {
         intervalMs => session.setSampleInterval(intervalMs)
     )
     input.onBatchDone(async () => {
+        // the metrics' shape fits, in a turn of their own: the VM kills long synchronous stretches
+        await ds.sleep(0)
+        session.runDeferred()
         // publish after the batch, not per sample: one report per change is enough
         if (cueDirty) {
             cueDirty = false

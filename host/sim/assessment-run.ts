@@ -9,7 +9,7 @@ import { assessmentDurationMs, assessmentSegments, GLAZER_ASSESSMENT } from "../
 import { findTrainer, type CueReport, type DeviceRep, type DeviceSummary, type TrainerClient } from "../device/trainer-client"
 import { startProbeFeed, type SampleSource } from "./probe-feed"
 import { hostProbe } from "./probe-server"
-import type { Simulation } from "./simulation"
+import { firmwareCrash, type Simulation } from "./simulation"
 
 export interface AssessmentRunOptions {
     sim: Simulation
@@ -54,11 +54,23 @@ async function readAllReps(trainer: TrainerClient, channel: Channel, planned: nu
 }
 
 export async function runAssessment(o: AssessmentRunOptions): Promise<AssessmentRunResult> {
+    try {
+        return await runAssessmentOnce(o)
+    } catch (e) {
+        const crash = firmwareCrash(o.sim)
+        if (crash && e instanceof Error) e.message += `\nthe firmware crashed:\n  ${crash}`
+        throw e
+    }
+}
+
+async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRunResult> {
     const sampleRateHz = o.sampleRateHz ?? 100
     const speed = o.speed ?? 1
-    // at most 20 samples a report: one report is handled in one synchronous stretch of the VM,
-    // and its InfiniteLoop guard trips somewhere below 50 samples of the whole per-sample path
-    const batchSize = o.batchSize ?? Math.min(20, Math.max(2, Math.ceil(2 * speed)))
+    // at most 10 samples a report: the VM kills a synchronous stretch after 128 K opcodes
+    // (DEVS_MAX_STEPS, InfiniteLoop) and a report's samples are handled in one; two reports
+    // queued behind each other can share a stretch, and 2 x 20 samples of the per-sample path
+    // have crashed it
+    const batchSize = o.batchSize ?? Math.min(10, Math.max(2, Math.ceil(2 * speed)))
     const intervalMs = 1000 / sampleRateHz
     const probe = hostProbe(o.sim.bus, sampleRateHz)
     let dropped = 0

@@ -68,6 +68,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult {
         session.push(seq, cmH2OToHpa(s.pressureCmH2O), uvToMv(s.emgUv), lost)
         lost = 0
         o.onSample?.(seq, session, model)
+        if ((seq + 1) % batch === 0) session.runDeferred()
         if (!started && session.sessionState() === SessionState.Ready) {
             session.start()
             started = true

@@ -38,6 +38,21 @@ export interface Simulation {
     stop(): Promise<void>
 }
 
+/**
+ * The firmware's crash report, if the VM printed one (an uncaught exception
+ * and its stack, or a PANIC), else undefined: an error on the host side
+ * ("the trainer did not answer") then names the cause.
+ */
+export function firmwareCrash(sim: Simulation): string | undefined {
+    const lines = sim.vm.lines
+    const at = lines.findIndex(l => /Exception:|PANIC/.test(l))
+    if (at < 0) return undefined
+    return lines
+        .slice(at, at + 8)
+        .map(l => l.replace(/^.*?WASM>\s*/, "").trim())
+        .join("\n  ")
+}
+
 /** Whether something listens on 127.0.0.1:`port`. */
 export function portInUse(port: number): Promise<boolean> {
     return new Promise(resolve => {

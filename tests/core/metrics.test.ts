@@ -22,7 +22,7 @@ import {
 } from "../../src/core/protocol/assessment"
 import { DEFAULT_SIGNAL_CHAIN, SignalChain } from "../../src/core/signal-chain"
 import { uvToMv } from "../../src/core/units"
-import { metricsCases, metricsThrowCases } from "../cases/metrics.cases"
+import { metricsCases, metricsGroups, metricsThrowCases } from "../cases/metrics.cases"
 import { runCases } from "../helpers/run-cases"
 
 runCases("core/metrics (shared cases)", metricsCases(), metricsThrowCases)
@@ -409,4 +409,24 @@ describe("core/metrics (full Glazer assessment, Node only)", () => {
         expect(smoothingDelayMs(100, 100)).toBe(45)
         expect(smoothingDelayMs(50, 100)).toBe(20)
     })
+
+    test.each(metricsGroups.filter(g => g.name.startsWith("shape fit")).map(g => [g.name, g] as const))(
+        "%s: the deferred shape fits give the same reps whatever the report size (times within a sample)",
+        (_name, g) => {
+            const outcomes = [1, 7, 20, 28].map(n => {
+                g.run.release()
+                const reps = g.run.get(n).reps
+                g.run.release()
+                return reps
+            })
+            // a settle fit that must be retried is retried at the first sample after the report it was asked in
+            const TIMES = ["onsetMs", "offsetMs", "onsetLatencyMs", "releaseLatencyMs", "timeToPeakMs"] as const
+            const strip = (r: RepMetrics) => ({ ...r, onsetMs: 0, offsetMs: 0, onsetLatencyMs: 0, releaseLatencyMs: 0, timeToPeakMs: 0 })
+            expect(outcomes[0].length).toBeGreaterThan(0)
+            for (const o of outcomes.slice(1)) {
+                expect(o.map(strip)).toEqual(outcomes[0].map(strip))
+                o.forEach((r, i) => TIMES.forEach(k => expect(Math.abs(r[k] - outcomes[0][i][k])).toBeLessThanOrEqual(10)))
+            }
+        }
+    )
 })

@@ -4,9 +4,9 @@
 //
 // Counting is exact on every profile. Timing and peaks are held to the
 // metrics issue's targets (onset/offset median <= 50 ms, p95 <= 100 ms, peak
-// within 3 %) where the firmware meets them today, and elsewhere to bounds
-// that keep what it achieves (about 1.5x the worst of two seeds in
-// `npm run bench`), so a regression fails; docs/engineering.md lists the gaps.
+// within 3 %) where the firmware meets them, and elsewhere to about 1.5x
+// what the same core code gives for this seed (host/sim/offline-run.ts), so a
+// regression fails; docs/engineering.md lists the gaps and why.
 import { afterEach, describe, expect, test } from "vitest"
 import { RepFlag } from "../../src/core/metrics/types"
 import { PROFILE_NAMES, type ProfileName } from "../../host/sim/patient"
@@ -30,15 +30,18 @@ interface Limits {
 }
 
 const LIMITS: Record<ProfileName, Limits> = {
-    // the first flick is sometimes 140-200 ms off (not yet explained) and, with 11 reps, p95 is nearly the worst rep
-    typical: { onsetMedian: 50, onsetP95: 250, offsetMedian: 100, offsetP95: 350, peak: 8 },
-    weak: { onsetMedian: 160, onsetP95: 250, offsetMedian: 100, offsetP95: 200, peak: 6 },
-    hypertonic: { onsetMedian: 160, onsetP95: 300, offsetMedian: 250, offsetP95: 850, peak: 9 },
+    // the metrics issue's targets: onset/offset median <= 50 ms, p95 <= 100 ms, peak within 3 %
+    typical: { onsetMedian: 50, onsetP95: 100, offsetMedian: 50, offsetP95: 100, peak: 3 },
+    lead_off: { onsetMedian: 50, onsetP95: 100, offsetMedian: 50, offsetP95: 100, peak: 3 },
+    // targets, except the offset p95: one slow, wobbly release of 11 runs ~180 ms off with seed 1
+    weak: { onsetMedian: 50, onsetP95: 100, offsetMedian: 50, offsetP95: 270, peak: 3 },
+    // the tone wanders by uV during a 1.6 s release, which one channel cannot tell from the release:
+    // offsets ~1.5x what the core gives for seed 1 over cue delays of 1-6 samples (host/sim/offline-run.ts)
+    hypertonic: { onsetMedian: 50, onsetP95: 130, offsetMedian: 300, offsetP95: 800, peak: 3 },
     // after the spasm most reps start high and are not timed: the few left make p95 the worst single rep
-    spasm: { onsetMedian: 200, onsetP95: Infinity, offsetMedian: Infinity, offsetP95: Infinity, peak: 10 },
-    noisy_electrode: { onsetMedian: 80, onsetP95: 350, offsetMedian: 80, offsetP95: 200, peak: 45 },
-    // six reps before lead-off: the p95 is the worst rep (the first flick runs ~200 ms late at times)
-    lead_off: { onsetMedian: 50, onsetP95: 250, offsetMedian: 100, offsetP95: 600, peak: 9 },
+    spasm: { onsetMedian: 50, onsetP95: Infinity, offsetMedian: Infinity, offsetP95: Infinity, peak: 3 },
+    // envelope noise of 25 % and movement spikes: peaks ride on the noise (13 % worst rep)
+    noisy_electrode: { onsetMedian: 100, onsetP95: 400, offsetMedian: 50, offsetP95: 130, peak: 20 },
 }
 
 describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {

@@ -345,6 +345,14 @@ class RepState {
     fallFitMs = -1
     /** [ms] checkSettled fits no earlier than this */
     settleRetryMs = 0
+    /**
+     * Fits asked for and not yet run (runDeferred, or before the rep
+     * finishes), each with the sample time it was asked at: a fit looks
+     * only at samples up to then, so when it runs does not change its result.
+     */
+    riseAskedMs = -1
+    settleAskedMs = -1
+    candFitAskedMs = -1
     /** [ms] cue + segment duration */
     plannedOffMs = 0
     isEndurance = false
@@ -874,7 +882,10 @@ export class ChannelAnalyzer {
             if (r !== null && r.windowOpen) {
                 r.windowOpen = false
                 r.m.cueOffMs = tMs
-                if (this.shapeFit && r.phase === PHASE_ACTIVE && !r.riseFitted) this.fitRise(r)
+                if (this.shapeFit && r.phase === PHASE_ACTIVE && !r.riseFitted) {
+                    if (r.riseAskedMs < 0) r.riseAskedMs = this.nowMs
+                    this.runFits(r)
+                }
                 if (r.phase === PHASE_ACTIVE) {
                     if (r.offsetFound) this.finishRep(r)
                 } else if (!(this.hasThresh && this.above && this.aboveSinceMs < tMs)) this.finishRep(r)
@@ -1021,13 +1032,15 @@ export class ChannelAnalyzer {
         }
 
         if (inWindow && r.isEndurance) this.addEndurance(r, tMs, value)
-        if (this.shapeFit && !r.riseFitted && tMs - r.confirmMs >= RISE_FIT_AFTER_MS) this.fitRise(r)
+        if (this.shapeFit && !r.riseFitted && r.riseAskedMs < 0 && tMs - r.confirmMs >= RISE_FIT_AFTER_MS) r.riseAskedMs = tMs
         if (this.shapeFit && r.hasBase && r.riseFitted && !r.offsetFound && !r.windowOpen) this.checkSettled(r, tMs, value)
         if (r.offsetFound) {
             // an offset before the let-go cue stands unless the patient contracts again
             if (r.windowOpen && this.above && this.aboveSinceMs > r.candMs && tMs - this.aboveSinceMs >= this.minOnMs) {
                 r.offsetFound = false
                 r.candidate = false
+                r.candFitAskedMs = -1
+                r.fallFitMs = -1
             }
         } else if (this.hasThresh) {
             // a renewed contraction (above high for minOnMs, the onset rule)
@@ -1078,7 +1091,41 @@ export class ChannelAnalyzer {
 
     private foundOffset(r: RepState): void {
         r.offsetFound = true
-        r.fallFitMs = this.shapeFit ? this.fitFall(r, r.base, r.candMs) : -1
+        r.fallFitMs = -1
+        if (this.shapeFit) r.candFitAskedMs = this.nowMs
+    }
+
+    /**
+     * Runs the shape fits asked for since the last call. The firmware calls
+     * it after each probe report, in a turn of its own: a fit scans up to
+     * a few hundred kept samples, and the VM kills a synchronous stretch
+     * that runs too long. Results do not depend on when it is called (each
+     * fit looks at the samples up to the time it was asked), as long as
+     * that is within about a second.
+     */
+    runDeferred(): void {
+        const r = this.rep
+        if (r === null) return
+        this.runFits(r)
+        if (r.offsetFound && !r.windowOpen) this.finishRep(r)
+    }
+
+    private runFits(r: RepState): void {
+        if (r.riseAskedMs >= 0) {
+            const at = r.riseAskedMs
+            r.riseAskedMs = -1
+            this.fitRise(r, at)
+        }
+        if (r.candFitAskedMs >= 0) {
+            const at = r.candFitAskedMs
+            r.candFitAskedMs = -1
+            r.fallFitMs = this.fitFall(r, r.base, r.candMs, at)
+        }
+        if (r.settleAskedMs >= 0) {
+            const at = r.settleAskedMs
+            r.settleAskedMs = -1
+            this.settleFit(r, at)
+        }
     }
 
     /**
@@ -1096,8 +1143,12 @@ export class ChannelAnalyzer {
         if (old !== old) return
         const change = value > old ? value - old : old - value
         if (change >= SETTLE_FRACTION * height) return
-        if (tMs < r.settleRetryMs) return
-        const off = this.fitFall(r, this.ringMean(tMs - SETTLE_MS, tMs), tMs)
+        if (tMs < r.settleRetryMs || r.settleAskedMs >= 0) return
+        r.settleAskedMs = tMs
+    }
+
+    private settleFit(r: RepState, tMs: number): void {
+        const off = this.fitFall(r, this.ringMean(tMs - SETTLE_MS, tMs), tMs, tMs)
         // the rest level is only known once measured after the whole fall:
         // try again when that is so (or in SETTLE_RETRY_MS if no fall was found)
         if (off < 0) {
@@ -1166,10 +1217,10 @@ export class ChannelAnalyzer {
      * the start of a half-cosine rise as 2 * t25 - t75 (see "Shape fit").
      * Keeps the rough onset if the rise is not clear.
      */
-    private fitRise(r: RepState): void {
+    private fitRise(r: RepState, untilMs: number): void {
         r.riseFitted = true
         if (!r.hasBase) return
-        const top = this.ringMax(r.onsetRawMs, this.nowMs)
+        const top = this.ringMax(r.onsetRawMs, untilMs)
         const amp = top - r.base
         if (!(amp > this.hi - this.restMean)) return
         const topMs = this.ringMaxMs
@@ -1192,7 +1243,7 @@ export class ChannelAnalyzer {
      * 3 * (t25 - t75); the offset is where such a fall is down to
      * RELEASE_FRACTION of its height. -1 if the fall is not clear.
      */
-    private fitFall(r: RepState, base: number, atMs: number): number {
+    private fitFall(r: RepState, base: number, atMs: number, untilMs: number): number {
         if (base !== base) return -1
         const minAmp = this.hi - this.restMean
         // the top: first the highest value of the last FALL_FIT_SPAN_MS, then
@@ -1202,14 +1253,14 @@ export class ChannelAnalyzer {
         if (from < r.onsetRawMs) from = r.onsetRawMs
         let top = this.ringMax(from, atMs)
         if (!(top - base > minAmp)) return -1
-        let t25 = this.lastCrossingDown(base + FALL_LO * (top - base), from, this.nowMs)
+        let t25 = this.lastCrossingDown(base + FALL_LO * (top - base), from, untilMs)
         if (t25 < 0) return -1
         let from2 = t25 - FALL_TOP_SPAN_MS
         if (from2 < from) from2 = from
         top = this.ringMax(from2, t25)
         const amp = top - base
         if (!(amp > minAmp)) return -1
-        if (!this.crossPair(base + FALL_LO * amp, base + FALL_HI * amp, false, from2, this.nowMs)) return -1
+        if (!this.crossPair(base + FALL_LO * amp, base + FALL_HI * amp, false, from2, untilMs)) return -1
         t25 = this.pairLoMs
         const t75 = this.pairHiMs
         // a half-cosine fall (1 + cos(pi u)) / 2 is down to f at u = acos(2 f - 1) / pi
@@ -1334,13 +1385,16 @@ export class ChannelAnalyzer {
             r.windowOpen = false
             r.m.cueOffMs = tMs
         }
+        this.runFits(r)
         // back in the rest band, just not for minOffMs yet: that is the offset
         if (r.phase === PHASE_ACTIVE && !r.offsetFound && r.candidate) this.foundOffset(r)
-        if (this.shapeFit && r.phase === PHASE_ACTIVE && !r.riseFitted) this.fitRise(r)
+        if (this.shapeFit && r.phase === PHASE_ACTIVE && !r.riseFitted && r.riseAskedMs < 0) r.riseAskedMs = this.nowMs
+        this.runFits(r)
         this.finishRep(r)
     }
 
     private finishRep(r: RepState): void {
+        this.runFits(r)
         const m = r.m
         const hasOnset = r.phase === PHASE_ACTIVE
         let flags = r.flags

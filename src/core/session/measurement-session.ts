@@ -216,6 +216,16 @@ export class MeasurementSession {
         return true
     }
 
+    /**
+     * Runs the metrics' deferred work (shape fits). Call after each probe
+     * report, in a turn of its own on the device (ChannelAnalyzer.runDeferred).
+     */
+    runDeferred(): void {
+        this.emg.runDeferred()
+        this.pressureMetrics.runDeferred()
+        this.collectFinished()
+    }
+
     private collectFinished(): void {
         this.markFinished(this.emg.takeFinishedReps(), 1)
         this.markFinished(this.pressureMetrics.takeFinishedReps(), 2)

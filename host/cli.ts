@@ -9,7 +9,7 @@ import { CliError } from "./errors"
 const program = new Command()
 program
     .name("pft")
-    .description("Pelvic-floor trainer: simulate the device, list devices (programs, logs and reports follow)")
+    .description("Pelvic-floor trainer: simulate the device, list devices, check therapist programs (logs and reports follow)")
     .showHelpAfterError()
 
 program
@@ -33,6 +33,28 @@ program
     .option("-w, --wait <ms>", "how long to listen for devices", v => parseInt(v, 10), 1500)
     .option("--json", "print JSON")
     .action(async opts => (await import("./commands/devices")).runDevices(opts))
+
+const programs = program.command("program").description("therapist programs: check a program file (push, show and pull need a device)")
+
+programs
+    .command("validate <file>")
+    .description("check a program file with the device's own rules; prints every error (exit code 2) or a summary")
+    .option("--json", "print the result as JSON")
+    .action(async (file, opts) => (await import("./commands/program-validate")).runProgramValidate(file, opts))
+
+programs
+    .command("schema")
+    .description("print the JSON Schema of program files, for editors (docs/program.schema.json)")
+    .action(async () => (await import("./commands/program-schema")).runProgramSchema())
+
+const clinic = program.command("clinic").description("the clinic's program-signing key")
+
+clinic
+    .command("init")
+    .description("create the clinic key that signs programs (never replaces an existing one without --force)")
+    .option("--force", "replace an existing key (every device must then be provisioned again)")
+    .option("--key-file <path>", "where to write the key (default: $PFT_HOME/clinic-key.json, else $XDG_DATA_HOME/pft, else ~/.local/share/pft)")
+    .action(async opts => (await import("./commands/clinic-init")).runClinicInit(opts))
 
 try {
     await program.parseAsync(process.argv)

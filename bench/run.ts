@@ -3,11 +3,13 @@ import { benchProbeRate } from "./probe-rate"
 import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
 import { benchMetricsAccuracy } from "./metrics-accuracy"
+import { benchSupervisorSoak } from "./supervisor-soak"
 
 const benches: [string, () => Promise<Figures>][] = [
     ["probe samples through the simulated bus", benchProbeRate],
     ["VM cost of the per-sample path", benchVmCost],
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
+    ["stim supervisor random soak", benchSupervisorSoak],
 ]
 
 const only = process.argv[2]

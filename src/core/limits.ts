@@ -99,6 +99,17 @@ export const STIM_WATCHDOG_TIMEOUT_MS = 250
 /** [ms] The supervisor must have the output at zero this soon after any stop cause (e-stim issue). */
 export const FAULT_TO_OFF_MAX_MS = 50
 
+/**
+ * [ms] Longest silence from the stimulator module (no status, impedance or
+ * fault report) the supervisor accepts while stimulating; longer means the
+ * bus or the module is lost, and it stops. Engineering choice: the firmware
+ * reads the module's status at 10 Hz or more while stimulating, so 500 ms is
+ * at least 5 missed reads, and twice the module's own watchdog
+ * (STIM_WATCHDOG_TIMEOUT_MS), which has cut the output by then anyway if
+ * the keep-alives did not get through either (docs/safety.md).
+ */
+export const STIM_STATUS_TIMEOUT_MS = 500
+
 /** Stimulation output parameters the limits apply to. */
 export interface StimOutput {
     amplitudeMa: number
@@ -119,6 +130,11 @@ export function averageCurrentMa(o: StimOutput): number {
 /** [mA] rms current of biphasic rectangular pulses: I x sqrt(2 x pw x f) */
 export function rmsCurrentMa(o: StimOutput): number {
     return o.amplitudeMa * Math.sqrt((2 * o.pulseWidthUs * o.frequencyHz) / 1e6)
+}
+
+/** [mA/cm^2] rms current density over an electrode of `areaCm2` (IEC 60601-2-10 201.7.9.2.101 g)) */
+export function rmsCurrentDensityMaPerCm2(o: StimOutput, areaCm2: number): number {
+    return rmsCurrentMa(o) / areaCm2
 }
 
 /** [mJ] energy of one biphasic pulse into RATED_LOAD_OHM */

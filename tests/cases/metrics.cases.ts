@@ -288,6 +288,8 @@ class RunState {
             a.push(t, v)
             this.reference(t, v)
         }
+        // as the firmware, after each batch of samples
+        a.runDeferred()
         return false
     }
 
@@ -365,9 +367,10 @@ export class ScenarioRun {
         return true
     }
 
-    /** The finished run (runs it to the end if needed). */
-    get(): Outcome {
-        while (!this.step(100000)) {}
+    /** The finished run (runs it to the end if needed, `stepSamples` at a time; default 20, as the firmware's probe reports). */
+    get(stepSamples?: number): Outcome {
+        const n = stepSamples === undefined ? 20 : stepSamples
+        while (!this.step(n)) {}
         const o = this.out
         if (o === null) throw new Error("no outcome")
         return o

@@ -34,7 +34,7 @@ program
     .option("--json", "print JSON")
     .action(async opts => (await import("./commands/devices")).runDevices(opts))
 
-const programs = program.command("program").description("therapist programs: check a program file (push, show and pull need a device)")
+const programs = program.command("program").description("therapist programs: check, push to the device, show and pull")
 
 programs
     .command("validate <file>")
@@ -46,6 +46,26 @@ programs
     .command("schema")
     .description("print the JSON Schema of program files, for editors (docs/program.schema.json)")
     .action(async () => (await import("./commands/program-schema")).runProgramSchema())
+
+const deviceOpts = (c: Command) =>
+    c
+        .option("--url <ws>", "simulator bus websocket", "ws://127.0.0.1:8081/")
+        .option("--key-file <path>", "the clinic key (default: as `pft clinic init` makes it)")
+
+deviceOpts(programs.command("push <file>").description("validate, sign with the clinic key and install a program on the device (the device checks signature and version)")).action(
+    async (file, opts) => (await import("./commands/program-push")).runProgramPush(file, opts)
+)
+deviceOpts(programs.command("show").description("show the program the device runs now, with its signature checked"))
+    .option("--json", "print JSON")
+    .action(async opts => (await import("./commands/program-show")).runProgramShow(opts))
+deviceOpts(programs.command("pull").description("write the program the device runs now as a program file"))
+    .option("-o, --out <file>", "where to write it (default: standard output)")
+    .action(async opts => (await import("./commands/program-show")).runProgramPull(opts))
+
+const device = program.command("device").description("the trainer itself")
+deviceOpts(device.command("provision").description("install the clinic key on the device, once (it can never be replaced from the device)")).action(
+    async opts => (await import("./commands/device-provision")).runDeviceProvision(opts)
+)
 
 const clinic = program.command("clinic").description("the clinic's program-signing key")
 

@@ -3,6 +3,8 @@ import { cmH2OToHpa, uvToMv } from "./core/units"
 import { DEFAULT_MEASUREMENT, MeasurementSession } from "./core/session/measurement-session"
 import { startProbeInput } from "./sensing/probe-input"
 import { startTrainerServer } from "./trainer/trainer-server"
+import { ProgramStore } from "./program/program-store"
+import { useBufferStores } from "./platform/buffer-store"
 
 /** [ms] period of the live report to the host (10 Hz is enough to watch). */
 const LIVE_REPORT_INTERVAL_MS = 100
@@ -12,7 +14,11 @@ const LIVE_REPORT_INTERVAL_MS = 100
  * assessment cues, metrics) -> trainer service. The same wiring runs in the
  * simulator and on the board.
  */
-export function startApp() {
+export async function startApp() {
+    // sample rings and windows as 4-byte floats: the VM heap is ~64 KB
+    useBufferStores()
+    const programs = new ProgramStore()
+    await programs.load()
     const session = new MeasurementSession(DEFAULT_MEASUREMENT)
     let lastSeq = 0
     let cueDirty = false
@@ -28,6 +34,7 @@ export function startApp() {
         repsPlanned: () => session.plannedReps(),
         lostInSession: () => session.lostInSession(),
         sessionTimeMs: () => session.sampleTimeMs(),
+        programs: programs,
     })
     const input = startProbeInput(
         (seq, pressureHpa, emgMv, lostBefore) => {

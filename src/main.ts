@@ -1,4 +1,4 @@
 // Simulator / default entry point: the app with no board pins.
 import { startApp } from "./app"
 
-startApp()
+await startApp()

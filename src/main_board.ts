@@ -21,4 +21,4 @@ await startLed({
     hwConfig: { type: ds.LedStripLightType.WS2812B_GRB, pin: pins.LED_BAR },
 })
 
-startApp()
+await startApp()

@@ -2,7 +2,9 @@
  * The host's view of the trainer service (services/trainer.md): finds it on
  * a bus and decodes its live reports. Formats come from the spec.
  */
+import { crc32 as zlibCrc32 } from "node:zlib"
 import * as jd from "jacdac-ts"
+import { ProgramStatus } from "../../src/core/program/install-status"
 import { hpaToCmH2O, mvToUv } from "../../src/core/units"
 import type { RepMetrics, RestMetrics, SessionMetrics } from "../../src/core/metrics/types"
 import { Channel } from "../../src/core/session/measurement-session"
@@ -58,6 +60,28 @@ export interface DeviceSummary extends SessionMetrics {
 
 export const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault"] as const
 export type SessionState = (typeof SESSION_STATES)[number]
+
+/** [bytes] envelope bytes per program_chunk command (the packet holds 236) */
+const PUSH_CHUNK_BYTES = 200
+
+export interface ProgramResultReport {
+    /** counts the device's provisionings and commits since boot */
+    seq: number
+    version: number
+    status: ProgramStatus
+    /** the device's own sentence */
+    message: string
+}
+
+export interface ProgramStatusReport {
+    /** 0: none installed */
+    version: number
+    /** 0: not provisioned */
+    keyId: number
+    /** [bytes] signed envelope in force */
+    size: number
+    result: ProgramResultReport
+}
 
 export class TrainerClient {
     constructor(readonly service: jd.JDService) {}
@@ -203,6 +227,99 @@ export class TrainerClient {
             if (Date.now() > deadline) throw new Error(`trainer stayed '${s}' for ${timeoutMs} ms`)
             await new Promise(r => setTimeout(r, 200))
         }
+    }
+
+    private async readRegister(name: string): Promise<unknown[]> {
+        const reg = this.service.register(packetInfo(TRAINER_SERVICE, name).identifier)
+        if (!(await reg.refresh())) throw new Error(`the trainer did not answer a read of ${name}`)
+        return (reg.unpackedValue ?? []) as unknown[]
+    }
+
+    /** The program in force, the clinic key id and the outcome of the last install or provisioning. */
+    async programStatus(): Promise<ProgramStatusReport> {
+        const [version] = (await this.readRegister("program_version")) as number[]
+        const [keyId] = (await this.readRegister("clinic_key_id")) as number[]
+        const [size] = (await this.readRegister("program_size")) as number[]
+        const r = await this.readRegister("program_result")
+        return {
+            version: version ?? 0,
+            keyId: keyId ?? 0,
+            size: size ?? 0,
+            result: { seq: r[0] as number, version: r[1] as number, status: r[2] as ProgramStatus, message: String(r[3] ?? "") },
+        }
+    }
+
+    /**
+     * Sends a command and waits for the program_result report it makes the
+     * device push; retries the command (it is idempotent) if none comes.
+     */
+    private async commandForResult(name: string, values: unknown[], timeoutMs = 2000, tries = 3): Promise<ProgramResultReport> {
+        const cmd = packetInfo(TRAINER_SERVICE, name, "command")
+        const code = registerReportCode(TRAINER_SERVICE, "program_result")
+        const format = packetInfo(TRAINER_SERVICE, "program_result").packFormat!
+        // only an outcome newer than the one before the command answers it (reports of earlier reads may still arrive)
+        const before = (await this.programStatus()).result.seq
+        for (let i = 0; i < tries; i++) {
+            const got = new Promise<ProgramResultReport | undefined>(resolve => {
+                const timer = setTimeout(() => {
+                    off()
+                    resolve(undefined)
+                }, timeoutMs)
+                const off = this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
+                    if (pkt.serviceCommand !== code) return
+                    const v = jd.jdunpack<[number, number, number, string]>(pkt.data, format)
+                    if (v[0] <= before) return
+                    clearTimeout(timer)
+                    off()
+                    resolve({ seq: v[0], version: v[1], status: v[2] as ProgramStatus, message: v[3] })
+                })
+            })
+            await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat ?? "", values as any)))
+            const r = await got
+            if (r) return r
+        }
+        throw new Error(`the trainer did not answer ${name} after ${tries} tries`)
+    }
+
+    /** Installs the clinic key (once; the same key again is harmless). */
+    async provisionKey(key: Buffer): Promise<ProgramResultReport> {
+        return this.commandForResult("provision_key", [key])
+    }
+
+    /**
+     * Uploads a signed envelope in chunks and commits it; if the device says
+     * the upload is incomplete (a lost chunk), uploads it again (chunks are
+     * written at their offset: repeats change nothing).
+     */
+    async pushProgram(envelope: Buffer, onProgress?: (sentBytes: number, total: number) => void): Promise<ProgramResultReport> {
+        const cmd = packetInfo(TRAINER_SERVICE, "program_chunk", "command")
+        const crc = zlibCrc32(envelope)
+        let result: ProgramResultReport | undefined
+        for (let attempt = 0; attempt < 3; attempt++) {
+            for (let at = 0; at < envelope.length; at += PUSH_CHUNK_BYTES) {
+                const data = envelope.subarray(at, Math.min(envelope.length, at + PUSH_CHUNK_BYTES))
+                await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat!, [at, envelope.length, data])))
+                onProgress?.(at + data.length, envelope.length)
+            }
+            result = await this.commandForResult("program_commit", [crc, envelope.length])
+            if (result.status !== ProgramStatus.Incomplete) return result
+        }
+        return result!
+    }
+
+    /** The signed envelope of the program in force (empty if none). */
+    async readProgram(): Promise<Buffer> {
+        const parts: Buffer[] = []
+        let at = 0
+        for (;;) {
+            const [offset, total, data] = (await this.request("read_program", [at])) as unknown as [number, number, Uint8Array]
+            if (offset !== at) throw new Error(`read_program answered offset ${offset} for ${at}`)
+            if (total === 0) return Buffer.alloc(0)
+            parts.push(Buffer.from(data))
+            at += data.length
+            if (at >= total || data.length === 0) break
+        }
+        return Buffer.concat(parts)
     }
 
     /** Sets the device's wall clock (idempotent). */

@@ -22,14 +22,16 @@
  * Population SD (divides by n): the window is the whole population we
  * judge, not a sample of a larger one.
  *
- * No imports: shared by the firmware (DeviceScript) and the host (Node).
+ * No imports outside src/core: shared by the firmware (DeviceScript) and the host (Node).
  */
+
+import { newNumberStore, type NumberStore } from "./number-store"
 
 /** Recompute the sums at least this often (samples). */
 const MIN_RESUM_EVERY_SAMPLES = 256
 
 export class WindowStats {
-    private readonly values: number[] = []
+    private readonly values: NumberStore
     private readonly resumEvery: number
     private next = 0
     private count = 0
@@ -43,7 +45,7 @@ export class WindowStats {
     constructor(readonly length: number) {
         if (!(length >= 1) || Math.floor(length) !== length)
             throw new RangeError("window length must be an integer >= 1, got " + length)
-        for (let i = 0; i < length; i++) this.values.push(0)
+        this.values = newNumberStore(length)
         this.resumEvery = length > MIN_RESUM_EVERY_SAMPLES ? length : MIN_RESUM_EVERY_SAMPLES
     }
 
@@ -51,11 +53,11 @@ export class WindowStats {
     push(value: number): void {
         if (this.count === 0) this.ref = value
         if (this.count === this.length) {
-            const old = this.values[this.next] - this.ref
+            const old = this.values.get(this.next) - this.ref
             this.sum -= old
             this.sumSq -= old * old
         } else this.count++
-        this.values[this.next] = value
+        this.values.set(this.next, value)
         const d = value - this.ref
         this.sum += d
         this.sumSq += d * d
@@ -104,7 +106,7 @@ export class WindowStats {
         let s = 0
         let s2 = 0
         for (let i = 0; i < this.count; i++) {
-            const d = this.values[i] - ref
+            const d = this.values.get(i) - ref
             s += d
             s2 += d * d
         }

@@ -2,6 +2,7 @@ import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
 import type { CueState } from "../core/session/measurement-session"
+import type { ProgramStore } from "../program/program-store"
 
 /** What the trainer reports live, in wire units. */
 export interface LiveValues {
@@ -31,6 +32,20 @@ export interface TrainerBackend {
     repsPlanned(): number
     lostInSession(): number
     sessionTimeMs(): number
+    programs: ProgramStore
+}
+
+function bytesOf(b: Buffer): number[] {
+    const out: number[] = []
+    if (!b) return out
+    for (let i = 0; i < b.length; i++) out.push(b[i])
+    return out
+}
+
+function bufferOf(bytes: number[]): Buffer {
+    const b = Buffer.alloc(bytes.length)
+    for (let i = 0; i < bytes.length; i++) b[i] = bytes[i]
+    return b
 }
 
 /** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */
@@ -147,6 +162,44 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 
     async pushCue() {
         await this._send(this.spec.lookup("cue").encode(this.cue()))
+    }
+
+    programVersion() {
+        return this.backend.programs.programVersion()
+    }
+
+    clinicKeyId() {
+        return this.backend.programs.clinicKeyId()
+    }
+
+    programResult(): [number, number, number, string] {
+        const r = this.backend.programs.result()
+        return [r.seq, r.version, r.status, r.message]
+    }
+
+    programSize() {
+        return this.backend.programs.envelopeSize()
+    }
+
+    async provisionKey(key: Buffer) {
+        await this.backend.programs.provision(bytesOf(args(key)[0]))
+        await this._send(this.spec.lookup("programResult").encode(this.programResult()))
+    }
+
+    programChunk(offset: number, total: number, data: Buffer) {
+        const a = args(offset)
+        this.backend.programs.chunk(a[0], a[1], bytesOf(a[2]))
+    }
+
+    async programCommit(crc32: number, total: number) {
+        const a = args(crc32)
+        await this.backend.programs.commit(a[0], a[1])
+        await this._send(this.spec.lookup("programResult").encode(this.programResult()))
+    }
+
+    readProgram(offset: number): any {
+        const at = args(offset)[0]
+        return [at, this.backend.programs.envelopeSize(), bufferOf(this.backend.programs.readEnvelope(at))]
     }
 
     async announceRep(index: number) {

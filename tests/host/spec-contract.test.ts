@@ -1,6 +1,7 @@
 // The trainer spec's enums are the same numbers as the core's: the firmware
 // sends core values in spec fields, the host decodes them with the spec.
 import { describe, expect, test } from "vitest"
+import { ProgramStatus } from "../../src/core/program/install-status"
 import { Cue } from "../../src/core/protocol/assessment"
 import { EmgContact } from "../../src/core/sensing/emg-contact"
 import { ProbeState } from "../../src/core/sensing/pressure-conditioner"
@@ -29,6 +30,7 @@ describe("services/trainer.md enums match src/core", () => {
         ["EmgContact", EmgContact],
         ["SessionState", SessionState],
         ["Channel", Channel],
+        ["ProgramStatus", ProgramStatus],
     ] as [string, object][])("%s", (name, e) => {
         expect(specEnum(name)).toEqual(coreEnum(e))
     })

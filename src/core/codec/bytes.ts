@@ -172,7 +172,15 @@ export function utf8Decode(b: number[]): string {
     return s
 }
 
-let crcTable: number[] | undefined
+/**
+ * CRC-32 a nibble at a time: a 16-entry table (the 256-entry one costs
+ * kilobytes of the ~64 KB DeviceScript heap), values of
+ * (n * 0xEDB88320 over 4 reflected steps) for n = 0..15.
+ */
+const CRC_NIBBLE = [
+    0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4, 0x4db26158, 0x5005713c,
+    0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c, 0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+]
 
 /**
  * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, init and final xor
@@ -180,17 +188,36 @@ let crcTable: number[] | undefined
  * number. Pass the previous result as `crc` to continue over several parts.
  */
 export function crc32(bytes: number[], crc?: number, start?: number, end?: number): number {
-    if (!crcTable) {
-        crcTable = []
-        for (let n = 0; n < 256; n++) {
-            let c = n
-            for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1
-            crcTable.push(c >>> 0)
-        }
-    }
     let c = (crc ?? 0) ^ 0xffffffff
     const from = start ?? 0
     const to = end ?? bytes.length
-    for (let i = from; i < to; i++) c = crcTable[(c ^ bytes[i]) & 0xff] ^ (c >>> 8)
+    for (let i = from; i < to; i++) {
+        c = c ^ bytes[i]
+        c = CRC_NIBBLE[c & 15] ^ (c >>> 4)
+        c = CRC_NIBBLE[c & 15] ^ (c >>> 4)
+    }
     return (c ^ 0xffffffff) >>> 0
+}
+
+const HEX = "0123456789abcdef"
+
+/** Lower-case hex of bytes ("0a1b..."). */
+export function toHex(bytes: number[]): string {
+    let s = ""
+    for (const b of bytes) s += HEX.charAt(b >> 4) + HEX.charAt(b & 15)
+    return s
+}
+
+/** Bytes of a hex string (either case); throws CodecError on an odd length or a non-hex character. */
+export function fromHex(s: string): number[] {
+    if (s.length % 2 !== 0) throw new CodecError("hex string of odd length " + s.length)
+    const out: number[] = []
+    const lower = s.toLowerCase()
+    for (let i = 0; i < lower.length; i += 2) {
+        const hi = HEX.indexOf(lower.charAt(i))
+        const lo = HEX.indexOf(lower.charAt(i + 1))
+        if (hi < 0 || lo < 0) throw new CodecError("not a hex digit at " + (hi < 0 ? i : i + 1))
+        out.push(hi * 16 + lo)
+    }
+    return out
 }

@@ -160,6 +160,7 @@
  */
 import { Block, SegmentKind, type Segment } from "../protocol/assessment"
 import { MovingAverage } from "../filters"
+import { newNumberStore, type NumberStore } from "../number-store"
 import { windowSamples } from "../units"
 import { RunningStats, restMetricsOf } from "./running-stats"
 import { RepFlag, type RepMetrics, type SessionMetrics } from "./types"
@@ -423,8 +424,8 @@ export class ChannelAnalyzer {
 
     // sample ring: the last ringLen samples
     private readonly ringLen: number
-    private readonly ringT: number[] = []
-    private readonly ringV: number[] = []
+    private readonly ringT: NumberStore
+    private readonly ringV: NumberStore
     private ringNext = 0
     private ringCount = 0
     /** samples accepted so far; the latest has seq - 1 */
@@ -533,10 +534,8 @@ export class ChannelAnalyzer {
         this.settleSamples = Math.round(SETTLE_MS / this.sampleMs)
         const historyMs = Math.max(optionOr(o.historyMs, this.anticipationMs), this.anticipationMs)
         this.ringLen = Math.ceil(historyMs / this.sampleMs) + 2
-        for (let i = 0; i < this.ringLen; i++) {
-            this.ringT.push(0)
-            this.ringV.push(0)
-        }
+        this.ringT = newNumberStore(this.ringLen)
+        this.ringV = newNumberStore(this.ringLen)
     }
 
     /**
@@ -797,16 +796,16 @@ export class ChannelAnalyzer {
         if (p < 0) p += this.ringLen
         let inRun = true
         for (let k = 0; k < this.ringCount; k++) {
-            const v = this.ringV[p]
+            const v = this.ringV.get(p)
             if (v <= this.lo) {
                 this.hasLastLow = true
-                this.lastLowMs = this.ringT[p]
+                this.lastLowMs = this.ringT.get(p)
                 return
             }
             if (inRun) {
                 if (v > this.hi) {
                     this.above = true
-                    this.aboveSinceMs = this.ringT[p]
+                    this.aboveSinceMs = this.ringT.get(p)
                 } else inRun = false
             }
             p = p === 0 ? this.ringLen - 1 : p - 1
@@ -836,10 +835,10 @@ export class ChannelAnalyzer {
         let p = this.ringNext - 1
         if (p < 0) p += this.ringLen
         for (let k = 0; k < this.ringCount; k++) {
-            const t = this.ringT[p]
+            const t = this.ringT.get(p)
             if (t < cueMs - this.preCueMs) break
             if (t < cueMs) {
-                sum += this.ringV[p]
+                sum += this.ringV.get(p)
                 n++
             }
             p = p === 0 ? this.ringLen - 1 : p - 1
@@ -852,8 +851,8 @@ export class ChannelAnalyzer {
         let p = this.ringNext - 1
         if (p < 0) p += this.ringLen
         for (let k = 0; k < this.ringCount; k++) {
-            const t = this.ringT[p]
-            if (t < beforeMs && this.ringV[p] <= level) return t
+            const t = this.ringT.get(p)
+            if (t < beforeMs && this.ringV.get(p) <= level) return t
             p = p === 0 ? this.ringLen - 1 : p - 1
         }
         return -1
@@ -861,8 +860,8 @@ export class ChannelAnalyzer {
 
     private ringWrite(tMs: number, value: number): void {
         const p = this.ringNext
-        this.ringT[p] = tMs
-        this.ringV[p] = value
+        this.ringT.set(p, tMs)
+        this.ringV.set(p, value)
         this.ringNext = p + 1 === this.ringLen ? 0 : p + 1
         if (this.ringCount < this.ringLen) this.ringCount++
     }
@@ -992,7 +991,7 @@ export class ChannelAnalyzer {
         }
         if (q < oldest) q = oldest
         for (; q <= s; q++) {
-            const v = this.ringV[this.ringPos(q)]
+            const v = this.ringV.get(this.ringPos(q))
             if (v >= level) break
             if (!recompute) {
                 const d = v - r.ref
@@ -1004,13 +1003,13 @@ export class ChannelAnalyzer {
         // q <= s: the current sample is the peak, so it is >= level
         r.plateauFound = true
         r.plateauSeq = q
-        r.plateauValue = this.ringV[this.ringPos(q)]
+        r.plateauValue = this.ringV.get(this.ringPos(q))
         if (!recompute) return
         r.plateauN = 0
         r.plateauS1 = 0
         r.plateauS2 = 0
         for (let k = q; k <= s; k++) {
-            const d = this.ringV[this.ringPos(k)] - r.ref
+            const d = this.ringV.get(this.ringPos(k)) - r.ref
             r.plateauN++
             r.plateauS1 += d
             r.plateauS2 += d * d
@@ -1082,9 +1081,9 @@ export class ChannelAnalyzer {
         let p = this.ringNext - 1
         if (p < 0) p += this.ringLen
         for (let k = 0; k < this.ringCount; k++) {
-            const t = this.ringT[p]
+            const t = this.ringT.get(p)
             if (t < rawMs) break
-            if (r.windowOpen || t < r.m.cueOffMs) this.addEndurance(r, t, this.ringV[p])
+            if (r.windowOpen || t < r.m.cueOffMs) this.addEndurance(r, t, this.ringV.get(p))
             p = p === 0 ? this.ringLen - 1 : p - 1
         }
     }
@@ -1171,10 +1170,10 @@ export class ChannelAnalyzer {
         let p = this.ringNext - 1
         if (p < 0) p += this.ringLen
         for (let k = 0; k < this.ringCount; k++) {
-            const t = this.ringT[p]
+            const t = this.ringT.get(p)
             if (t < fromMs) break
             if (t <= toMs) {
-                sum += this.ringV[p]
+                sum += this.ringV.get(p)
                 n++
             }
             p = p === 0 ? this.ringLen - 1 : p - 1
@@ -1193,11 +1192,11 @@ export class ChannelAnalyzer {
             this.ringFromCount = 0
             return 0
         }
-        const newestT = this.ringT[this.ringPos(this.seq - 1)]
+        const newestT = this.ringT.get(this.ringPos(this.seq - 1))
         let n = newestT < fromMs ? 0 : Math.floor((newestT - fromMs) / this.sampleMs) + 1
         if (n > this.ringCount) n = this.ringCount
         let p = this.ringPos(this.seq - n)
-        while (n > 0 && this.ringT[p] < fromMs) {
+        while (n > 0 && this.ringT.get(p) < fromMs) {
             n--
             p = p + 1 === this.ringLen ? 0 : p + 1
         }
@@ -1208,7 +1207,7 @@ export class ChannelAnalyzer {
     /** The value `samplesAgo` samples before the newest; NaN if no longer kept. */
     private ringValueAgo(samplesAgo: number): number {
         if (samplesAgo >= this.ringCount) return NaN
-        return this.ringV[this.ringPos(this.seq - 1 - samplesAgo)]
+        return this.ringV.get(this.ringPos(this.seq - 1 - samplesAgo))
     }
 
     /**
@@ -1288,10 +1287,10 @@ export class ChannelAnalyzer {
         let p = this.ringFrom(fromMs)
         const n = this.ringFromCount
         for (let k = 0; k < n; k += 2) {
-            const t = this.ringT[p]
+            const t = this.ringT.get(p)
             if (t > toMs) break
-            if (this.ringV[p] > best) {
-                best = this.ringV[p]
+            if (this.ringV.get(p) > best) {
+                best = this.ringV.get(p)
                 bestMs = t
             }
             p = p + 2 >= this.ringLen ? p + 2 - this.ringLen : p + 2
@@ -1316,8 +1315,8 @@ export class ChannelAnalyzer {
         let pt = 0
         let pv = 0
         for (let k = 0; k < n; k++) {
-            const t = this.ringT[p]
-            const v = this.ringV[p]
+            const t = this.ringT.get(p)
+            const v = this.ringV.get(p)
             p = p + 1 === this.ringLen ? 0 : p + 1
             if (t > toMs) break
             if (k > 0) {
@@ -1356,8 +1355,8 @@ export class ChannelAnalyzer {
         let pt = 0
         let pv = 0
         for (let k = 0; k < n; k++) {
-            const t = this.ringT[p]
-            const v = this.ringV[p]
+            const t = this.ringT.get(p)
+            const v = this.ringV.get(p)
             p = p + 1 === this.ringLen ? 0 : p + 1
             if (t > toMs) break
             if (k > 0 && (up ? pv < level && v >= level : pv > level && v <= level))

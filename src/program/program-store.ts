@@ -1,0 +1,230 @@
+import { hmac } from "@devicescript/crypto"
+import { readSetting, writeSetting } from "@devicescript/settings"
+import { crc32, fromHex, toHex, utf8Encode } from "../core/codec/bytes"
+import {
+    decideProgramInstall,
+    decodeEnvelope,
+    decodeAndValidate,
+    ENVELOPE_MAX_BYTES,
+    installStatus,
+    keyIdFromMac,
+    keyIdMessage,
+    ProgramStatus,
+    READ_CHUNK_BYTES,
+    SETTINGS_CHUNK_BYTES,
+    tagsEqual,
+    type Program,
+    type ProgramEnvelope,
+} from "../core/program"
+
+/** [bytes] a clinic key is an HMAC-SHA-256 key of 32 bytes */
+const KEY_BYTES = 32
+/** [bytes] the result message is cut to fit one packet */
+const MESSAGE_MAX_BYTES = 180
+
+// settings keys (<= 13 characters). The envelope lives in one of two slots
+// ("proga0".., "progb0"..); PROG_SETTING names the slot in force and its
+// chunk count and is written last, so a power cut mid-write leaves the
+// previous program in force.
+const KEY_SETTING = "clinickey"
+const PROG_SETTING = "prog"
+const SLOT_PREFIX = "prog"
+
+function toBuffer(bytes: number[]): Buffer {
+    const b = Buffer.alloc(bytes.length)
+    for (let i = 0; i < bytes.length; i++) b[i] = bytes[i]
+    return b
+}
+
+function fromBuffer(b: Buffer): number[] {
+    const out: number[] = []
+    for (let i = 0; i < b.length; i++) out.push(b[i])
+    return out
+}
+
+/** The message cut to MESSAGE_MAX_BYTES of UTF-8, "..." marking a cut. */
+function cut(message: string): string {
+    if (utf8Encode(message).length <= MESSAGE_MAX_BYTES) return message
+    // a character is at most 3 UTF-8 bytes here (no astral characters in our messages)
+    let n = MESSAGE_MAX_BYTES - 3
+    let s = message.slice(0, n)
+    while (utf8Encode(s).length > MESSAGE_MAX_BYTES - 3) {
+        n = Math.floor(n * 0.8)
+        s = message.slice(0, n)
+    }
+    return s + "..."
+}
+
+export interface ProgramResult {
+    /** counts provisionings and commits since boot */
+    seq: number
+    version: number
+    status: ProgramStatus
+    message: string
+}
+
+/**
+ * The clinic key and the signed program in force, kept in settings (the
+ * only persistent store DeviceScript has; see docs/engineering.md), and
+ * the staging area a host uploads a new envelope into. Installing goes
+ * through decideProgramInstall (src/core/program/envelope.ts): the HMAC is
+ * checked with the provisioned key, old versions are refused, and the
+ * program in force changes only when a valid, newer program was accepted.
+ */
+export class ProgramStore {
+    private key: number[] = []
+    private keyId = 0
+    private envelope: number[] = []
+    private programBytes: number[] = []
+    private version = 0
+    private current: Program | undefined = undefined
+    private staging: number[] = []
+    /** the settings slot of the program in force ("" before any) */
+    private slot = ""
+    private stagingTotal = 0
+    private last: ProgramResult = { seq: 0, version: 0, status: ProgramStatus.None, message: "no program installed" }
+    private seq = 0
+    private changeHandler: (p: Program | undefined) => void = undefined
+
+    /** Reads the key and the program from settings. A damaged stored program is dropped (reported, not run). */
+    async load(): Promise<void> {
+        const keyHex: string = await readSetting(KEY_SETTING, "")
+        if (keyHex.length === KEY_BYTES * 2) {
+            this.key = fromHex(keyHex)
+            this.keyId = this.computeKeyId(this.key)
+        }
+        const where: { slot: string; n: number } = await readSetting(PROG_SETTING, { slot: "", n: 0 })
+        if (!(where.n > 0)) return
+        this.slot = where.slot
+        let hex = ""
+        for (let i = 0; i < where.n; i++) hex += await readSetting(SLOT_PREFIX + where.slot + i, "")
+        try {
+            const bytes = fromHex(hex)
+            const env = decodeEnvelope(bytes)
+            const checked = decodeAndValidate(env.programBytes)
+            if (!checked.ok) throw new Error("stored program does not validate")
+            this.putInForce(bytes, env, checked.program)
+            this.last = { seq: this.seq, version: env.programVersion, status: ProgramStatus.Installed, message: "version " + env.programVersion + " in force (from storage)" }
+        } catch (e) {
+            this.last = { seq: this.seq, version: 0, status: ProgramStatus.Invalid, message: "the stored program was damaged and is not used: push the program again" }
+        }
+    }
+
+    onChange(handler: (p: Program | undefined) => void): void {
+        this.changeHandler = handler
+    }
+
+    program(): Program | undefined {
+        return this.current
+    }
+
+    programVersion(): number {
+        return this.version
+    }
+
+    clinicKeyId(): number {
+        return this.keyId
+    }
+
+    result(): ProgramResult {
+        return this.last
+    }
+
+    envelopeSize(): number {
+        return this.envelope.length
+    }
+
+    /** Up to READ_CHUNK_BYTES of the envelope in force from `offset`. */
+    readEnvelope(offset: number): number[] {
+        if (offset < 0 || offset >= this.envelope.length) return []
+        return this.envelope.slice(offset, Math.min(this.envelope.length, offset + READ_CHUNK_BYTES))
+    }
+
+    /** Installs the clinic key once; the same key again is a no-op, another key is refused. */
+    async provision(keyBytes: number[]): Promise<ProgramResult> {
+        this.seq++
+        if (keyBytes.length !== KEY_BYTES) {
+            this.last = { seq: this.seq, version: this.version, status: ProgramStatus.KeyConflict, message: "a clinic key is 32 bytes, got " + keyBytes.length + ": use `pft clinic init` to make one" }
+            return this.last
+        }
+        const id = this.computeKeyId(keyBytes)
+        if (this.key.length > 0) {
+            this.last =
+                id === this.keyId
+                    ? { seq: this.seq, version: this.version, status: ProgramStatus.KeyInstalled, message: "this clinic key is already installed" }
+                    : { seq: this.seq, version: this.version, status: ProgramStatus.KeyConflict, message: "another clinic key is installed and cannot be replaced on the device" }
+            return this.last
+        }
+        await writeSetting(KEY_SETTING, toHex(keyBytes))
+        this.key = keyBytes
+        this.keyId = id
+        this.last = { seq: this.seq, version: this.version, status: ProgramStatus.KeyInstalled, message: "clinic key installed" }
+        return this.last
+    }
+
+    /** Writes a chunk of an envelope being uploaded; a new total starts over. */
+    chunk(offset: number, total: number, data: number[]): void {
+        if (total <= 0 || total > ENVELOPE_MAX_BYTES || offset < 0 || offset + data.length > total) return
+        if (total !== this.stagingTotal) {
+            this.staging = []
+            for (let i = 0; i < total; i++) this.staging.push(-1)
+            this.stagingTotal = total
+        }
+        for (let i = 0; i < data.length; i++) this.staging[offset + i] = data[i]
+    }
+
+    /** Verifies and installs the staged envelope; the program in force changes only if accepted and new. */
+    async commit(crc: number, total: number): Promise<ProgramResult> {
+        this.seq++
+        const r = await this.tryCommit(crc, total)
+        this.last = { seq: this.seq, version: r.version, status: r.status, message: cut(r.message) }
+        return this.last
+    }
+
+    private async tryCommit(crc: number, total: number): Promise<ProgramResult> {
+        if (this.key.length === 0)
+            return { seq: 0, version: this.version, status: ProgramStatus.NoClinicKey, message: "no clinic key on this device: run `pft device provision` first" }
+        if (total !== this.stagingTotal || this.staging.indexOf(-1) >= 0 || crc32(this.staging) !== crc)
+            return { seq: 0, version: this.version, status: ProgramStatus.Incomplete, message: "the upload is incomplete or damaged (size or CRC-32 differ): push again" }
+        let env: ProgramEnvelope
+        try {
+            env = decodeEnvelope(this.staging)
+        } catch (e) {
+            return { seq: 0, version: this.version, status: ProgramStatus.Invalid, message: "not a signed program envelope: push a file made by `pft program push`" }
+        }
+        const tag = fromBuffer(hmac(toBuffer(this.key), "sha256", toBuffer(env.signedBytes)))
+        const req = { installedVersion: this.version, installedBytes: this.programBytes, candidate: env, tagValid: tagsEqual(tag, env.tag) }
+        const d = decideProgramInstall(req)
+        const status = installStatus(req, d.accept, d.changed)
+        if (d.accept && d.changed && d.program) {
+            await this.persist(this.staging)
+            this.putInForce(this.staging.slice(0), env, d.program)
+            if (this.changeHandler) this.changeHandler(this.current)
+        }
+        return { seq: 0, version: this.version, status: status, message: d.reason }
+    }
+
+    private putInForce(bytes: number[], env: ProgramEnvelope, program: Program) {
+        this.envelope = bytes
+        this.programBytes = env.programBytes
+        this.version = env.programVersion
+        this.current = program
+    }
+
+    private async persist(bytes: number[]): Promise<void> {
+        const hex = toHex(bytes)
+        const step = SETTINGS_CHUNK_BYTES * 2
+        const slot = this.slot === "a" ? "b" : "a"
+        let n = 0
+        for (let at = 0; at < hex.length; at += step) {
+            await writeSetting(SLOT_PREFIX + slot + n, hex.slice(at, at + step))
+            n++
+        }
+        await writeSetting(PROG_SETTING, { slot: slot, n: n })
+        this.slot = slot
+    }
+
+    private computeKeyId(key: number[]): number {
+        return keyIdFromMac(fromBuffer(hmac(toBuffer(key), "sha256", toBuffer(keyIdMessage()))))
+    }
+}

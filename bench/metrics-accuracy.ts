@@ -8,6 +8,7 @@
  * the rep in progress is flagged, not counted.
  */
 import { PROFILE_NAMES } from "../host/sim/patient"
+import { runOffline } from "../host/sim/offline-run"
 import { runPatient, type PatientRunResult } from "../host/sim/patient-run"
 import { percentile } from "../host/sim/scoring"
 import { startSimulation } from "../host/sim/simulation"
@@ -57,6 +58,43 @@ function f(v: number, digits = 0): string {
     return Number.isFinite(v) ? v.toFixed(digits) : "-"
 }
 
+/** The same core code in Node over many seeds (host/sim/offline-run.ts): the statistics two VM runs per profile cannot give. */
+const CORE_SEEDS = Array.from({ length: 16 }, (_, i) => i + 1)
+
+function coreAccuracy(): { rows: Row[]; figures: Figures } {
+    const rows: Row[] = []
+    const all: PatientRunResult[] = []
+    for (const profile of PROFILE_NAMES) {
+        const results = CORE_SEEDS.map(seed => runOffline({ profile, seed }))
+        rows.push(row(profile, results))
+        all.push(...results)
+    }
+    const emg = all.map(r => r.score.emg)
+    const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))
+    const offset = emg.flatMap(s => s.reps.map(r => Math.abs(r.offsetErrorMs))).filter(Number.isFinite)
+    const peak = emg.flatMap(s => s.reps.map(r => r.peakErrorPct))
+    const note = `EMG, all profiles, core over ${CORE_SEEDS.length} seeds each`
+    return {
+        rows,
+        figures: {
+            core_onset_error_median_ms: { value: percentile(onset, 50), unit: "ms", note },
+            core_onset_error_p95_ms: { value: percentile(onset, 95), unit: "ms", note },
+            core_offset_error_median_ms: { value: percentile(offset, 50), unit: "ms", note },
+            core_offset_error_p95_ms: { value: percentile(offset, 95), unit: "ms", note },
+            core_peak_error_p95_pct: { value: percentile(peak, 95), unit: "%", note },
+        },
+    }
+}
+
+function printRows(title: string, rows: Row[]): void {
+    console.log(title)
+    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged  started high")
+    for (const r of rows)
+        console.log(
+            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged.length > 18 ? r.interruptedFlagged.slice(0, 15) + "..." : r.interruptedFlagged.padEnd(18)}  ${r.startedHigh}`
+        )
+}
+
 export async function benchMetricsAccuracy(): Promise<Figures> {
     const rows: Row[] = []
     const all: PatientRunResult[] = []
@@ -79,12 +117,9 @@ export async function benchMetricsAccuracy(): Promise<Figures> {
         rows.push(row(profile, results))
         process.stdout.write(`  ${profile} done\n`)
     }
-    console.log(`\n  EMG channel, seeds ${SEEDS.join(", ")}, ${SPEED}x real time`)
-    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged  started high")
-    for (const r of rows)
-        console.log(
-            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged.padEnd(18)}  ${r.startedHigh}`
-        )
+    printRows(`\n  firmware in the VM, EMG channel, seeds ${SEEDS.join(", ")}, ${SPEED}x real time`, rows)
+    const core = coreAccuracy()
+    printRows(`\n  the same core in Node, EMG channel, seeds 1-${CORE_SEEDS.length}`, core.rows)
     const emg = all.map(r => r.score.emg)
     const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))
     const offset = emg.flatMap(s => s.reps.map(r => Math.abs(r.offsetErrorMs))).filter(Number.isFinite)
@@ -95,6 +130,8 @@ export async function benchMetricsAccuracy(): Promise<Figures> {
         offset_error_median_ms: { value: percentile(offset, 50), unit: "ms", note: "EMG, all profiles" },
         offset_error_p95_ms: { value: percentile(offset, 95), unit: "ms", note: "EMG, all profiles" },
         peak_error_pct: { value: Math.max(...peak), unit: "%", note: "EMG, worst rep of all profiles" },
+        peak_error_p95_pct: { value: percentile(peak, 95), unit: "%", note: "EMG, all profiles" },
+        ...core.figures,
         rep_count_exact_profiles: { value: rows.filter(r => r.repsExact).length, unit: "profiles" },
         profiles_total: { value: rows.length, unit: "profiles" },
         session_realtime_factor: {

@@ -24,6 +24,7 @@ program
     .option("-d, --duration <s>", "stop the session after this many seconds of wall time", parseFloat)
     .option("--json", "print the measured session (and its score against ground truth) as JSON")
     .option("-v, --verbose", "also print the VM's console output")
+    .option("--serve", "keep the simulated trainer running (no session) for other commands, until Ctrl-C")
     .action(async opts => (await import("./commands/sim")).runSim(opts))
 
 program

@@ -17,6 +17,7 @@ export interface SimOptions {
     duration?: number
     json?: boolean
     verbose?: boolean
+    serve?: boolean
 }
 
 const CUE_WORDS: Record<number, string> = {
@@ -41,7 +42,27 @@ function checkOptions(opts: SimOptions): void {
         throw new CliError(`unknown --profile '${opts.profile}': use one of ${PROFILE_NAMES.join(", ")}`, EXIT.usage)
 }
 
+/**
+ * `pft sim --serve`: the simulated trainer stays up (no patient, no session)
+ * until Ctrl-C, so other commands can talk to it from another terminal:
+ * `pft device provision`, `pft program push`, `pft devices`.
+ */
+async function serve(opts: SimOptions): Promise<void> {
+    console.log("pft sim: starting the devtools bus and the firmware VM...")
+    const sim = await startSimulation({ clearFlash: false, onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined }).catch(e => {
+        throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)
+    })
+    console.log("pft sim: the simulated trainer is running on ws://127.0.0.1:8081/ (its settings persist between runs).")
+    console.log("         In another terminal: pft device provision, pft program push FILE, pft program show. Ctrl-C stops it.")
+    await new Promise<void>(resolve => {
+        process.once("SIGINT", resolve)
+        process.once("SIGTERM", resolve)
+    })
+    await sim.stop()
+}
+
 export async function runSim(opts: SimOptions): Promise<void> {
+    if (opts.serve) return serve(opts)
     checkOptions(opts)
     const say = (line: string) => (opts.json ? console.error(line) : console.log(line))
     const trace = opts.replay ? loadReplay(opts.replay) : undefined

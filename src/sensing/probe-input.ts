@@ -2,6 +2,15 @@ import * as ds from "@devicescript/core"
 import { PROBE_BATCH, probeBatchCount } from "../core/probe-batch"
 import { SampleSequence } from "../core/sample-sequence"
 
+/** Samples handled per synchronous stretch (the whole per-sample path of both channels). */
+const SAMPLES_PER_STRETCH = 5
+/** Samples the queue holds (1.3 s at 10x real time; 20 bytes each) */
+const QUEUE_SAMPLES = 128
+/** [bytes] per queued sample: seq u32, pressure i32, EMG u32 (wire fixed point), lost before u32, end of report u8 */
+const SLOT_BYTES = 20
+/** [ms] how often an empty queue is looked at */
+const QUEUE_POLL_MS = 5
+
 /** One probe sample in wire units; `lostBefore` samples went missing just before it. */
 export type SampleHandler = (seq: number, pressureHpa: number, emgMv: number, lostBefore: number) => void
 
@@ -27,6 +36,15 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
     let intervalMs = 0
     let malformed = 0
     let batchDone: () => Promise<void> = undefined
+    // Samples wait in a ring that one loop works through a few at a time,
+    // yielding in between: the VM kills a synchronous stretch after 128 K
+    // opcodes, and reports that pile up while the VM is busy must not be
+    // handled in one stretch. A full ring drops the newest samples, counted
+    // as lost (they become a gap before the next sample), never blocking.
+    const ring = Buffer.alloc(QUEUE_SAMPLES * SLOT_BYTES)
+    let head = 0
+    let size = 0
+    let overrun = 0
     probe.report().subscribe(async pkt => {
         if (pkt.serviceCommand !== ds.PftPelvicProbeCodes.RegSamples) return
         const payload = pkt.payload
@@ -41,13 +59,49 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
         intervalMs = interval
         const verdict = sequence.accept(firstSeq, count)
         for (let i = verdict.acceptFrom; i < count; i++) {
+            const lost = i === verdict.acceptFrom ? verdict.lostBefore : 0
+            if (size === QUEUE_SAMPLES) {
+                overrun += 1 + lost
+                continue
+            }
             const at = PROBE_BATCH.headerBytes + i * PROBE_BATCH.sampleBytes
-            const pressureHpa = payload.getAt(at + PROBE_BATCH.pressureOffset, "i32") / PROBE_BATCH.pressureScale
-            const emgMv = payload.getAt(at + PROBE_BATCH.emgOffset, "u32") / PROBE_BATCH.emgScale
-            onSample(firstSeq + i, pressureHpa, emgMv, i === verdict.acceptFrom ? verdict.lostBefore : 0)
+            let slot = head + size
+            if (slot >= QUEUE_SAMPLES) slot -= QUEUE_SAMPLES
+            const o = slot * SLOT_BYTES
+            ring.setAt(o, "u32", firstSeq + i)
+            ring.setAt(o + 4, "i32", payload.getAt(at + PROBE_BATCH.pressureOffset, "i32"))
+            ring.setAt(o + 8, "u32", payload.getAt(at + PROBE_BATCH.emgOffset, "u32"))
+            ring.setAt(o + 12, "u32", lost + overrun)
+            ring.setAt(o + 16, "u8", i === count - 1 ? 1 : 0)
+            overrun = 0
+            size++
         }
-        if (batchDone) await batchDone()
     })
+    setTimeout(async () => {
+        for (;;) {
+            if (size === 0) {
+                await ds.sleep(QUEUE_POLL_MS)
+                continue
+            }
+            let n = 0
+            let endOfReport = false
+            while (size > 0 && n < SAMPLES_PER_STRETCH && !endOfReport) {
+                const o = head * SLOT_BYTES
+                onSample(
+                    ring.getAt(o, "u32"),
+                    ring.getAt(o + 4, "i32") / PROBE_BATCH.pressureScale,
+                    ring.getAt(o + 8, "u32") / PROBE_BATCH.emgScale,
+                    ring.getAt(o + 12, "u32")
+                )
+                endOfReport = ring.getAt(o + 16, "u8") === 1
+                head = head + 1 === QUEUE_SAMPLES ? 0 : head + 1
+                size--
+                n++
+            }
+            if (endOfReport && batchDone) await batchDone()
+            await ds.sleep(0)
+        }
+    }, 0)
     return {
         probe,
         sequence,

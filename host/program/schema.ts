@@ -9,7 +9,7 @@
  * docs/program.schema.json is this output (`pft program schema`); a test
  * keeps the two equal.
  */
-import { PHASE_FIELDS, PHASE_KIND_VALUES, ROOT_FIELDS, STIM_MODE_RULES, STIM_TRIGGER_KEYS, rangeText, type FieldSpec } from "../../src/core/program"
+import { PHASE_KIND_VALUES, STIM_MODE_RULES, STIM_TRIGGER_KEYS, rangeText, type FieldSpec, programTables } from "../../src/core/program"
 
 type Json = Record<string, unknown>
 
@@ -158,7 +158,7 @@ function stimModeConditions(): Json[] {
 }
 
 function phaseSchema(kind: string): Json {
-    const fields = PHASE_FIELDS[kind]
+    const fields = programTables().PHASE_FIELDS[kind]
     const base = objectSchema(kind, [{ key: "kind", kind: "enum", values: [kind] }, ...fields])
     const props = base["properties"] as Json
     props["kind"] = { const: kind }
@@ -170,7 +170,7 @@ function phaseSchema(kind: string): Json {
 
 /** The program JSON Schema (draft 2020-12). */
 export function programJsonSchema(): Json {
-    const root = objectSchema("", ROOT_FIELDS)
+    const root = objectSchema("", programTables().ROOT_FIELDS)
     const props = root["properties"] as Json
     const relaxation = props["relaxation"] as Json
     props["relaxation"] = { ...relaxation, ...levelRequired, dependentRequired: {

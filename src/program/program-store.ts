@@ -7,6 +7,7 @@ import {
     decodeAndValidate,
     ENVELOPE_MAX_BYTES,
     installStatus,
+    releaseProgramTables,
     keyIdFromMac,
     keyIdMessage,
     ProgramStatus,
@@ -108,6 +109,8 @@ export class ProgramStore {
         } catch (e) {
             this.last = { seq: this.seq, version: 0, status: ProgramStatus.Invalid, message: "the stored program was damaged and is not used: push the program again" }
         }
+        // the validator's tables are not needed until the next install (heap)
+        releaseProgramTables()
     }
 
     onChange(handler: (p: Program | undefined) => void): void {
@@ -177,6 +180,7 @@ export class ProgramStore {
     async commit(crc: number, total: number): Promise<ProgramResult> {
         this.seq++
         const r = await this.tryCommit(crc, total)
+        releaseProgramTables()
         this.last = { seq: this.seq, version: r.version, status: r.status, message: cut(r.message) }
         return this.last
     }

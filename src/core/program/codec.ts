@@ -9,7 +9,7 @@
  *  program bytes
  *  +--------+------------------+-----------------------------------------+
  *  | u8     | u32 LE           | body: the root object                   |
- *  | format | programVersion   | (fields of ROOT_BODY_FIELDS, in order)  |
+ *  | format | programVersion   | (fields of programTables().ROOT_BODY_FIELDS, in order)  |
  *  | = 1    |                  |                                         |
  *  +--------+------------------+-----------------------------------------+
  *   0        1                  5
@@ -28,7 +28,7 @@
  *          str    u8 length + UTF-8 bytes (ASCII ids)
  *          obj    object, as above
  *          phases u8 count, then per phase: u8 kind index (PHASE_KINDS),
- *                 object of PHASE_FIELDS[kind]
+ *                 object of programTables().PHASE_FIELDS[kind]
  * ```
  *
  * Example sizes (docs/examples): 60-110 bytes; 16 phases of the largest
@@ -41,7 +41,7 @@
  * No @devicescript imports: shared by the firmware and the host.
  */
 import { ByteReader, ByteWriter, CodecError } from "../codec/bytes"
-import { PHASE_FIELDS, PHASE_KIND_VALUES, ROOT_BODY_FIELDS, numWidth, type FieldSpec } from "./fields"
+import { PHASE_KIND_VALUES, numWidth, type FieldSpec, programTables } from "./fields"
 import { PROGRAM_FORMAT_VERSION, ProgramInvalidError, type Program, type ProgramValidation } from "./types"
 import { validateProgram } from "./validate"
 
@@ -114,7 +114,7 @@ function writeField(w: ByteWriter, f: FieldSpec, v: unknown) {
             for (const ph of list) {
                 const kind = ph["kind"] as string
                 w.u8(PHASE_KIND_VALUES.indexOf(kind))
-                writeObject(w, ph, PHASE_FIELDS[kind])
+                writeObject(w, ph, programTables().PHASE_FIELDS[kind])
             }
             return
         }
@@ -177,7 +177,7 @@ function readField(r: ByteReader, f: FieldSpec, what: string): unknown {
                 const k = r.u8()
                 if (k >= PHASE_KIND_VALUES.length) throw new CodecError("phases[" + i + "]: unknown kind " + k)
                 const kind = PHASE_KIND_VALUES[k]
-                const body = readObject(r, PHASE_FIELDS[kind], "phases[" + i + "]")
+                const body = readObject(r, programTables().PHASE_FIELDS[kind], "phases[" + i + "]")
                 const ph: Rec = { kind }
                 for (const key of Object.keys(body)) ph[key] = body[key]
                 list.push(ph)
@@ -200,7 +200,7 @@ export function encodeProgram(program: Program): number[] {
     const w = new ByteWriter()
     w.u8(PROGRAM_FORMAT_VERSION)
     w.u32(v.program.programVersion)
-    writeObject(w, v.program as unknown as Rec, ROOT_BODY_FIELDS)
+    writeObject(w, v.program as unknown as Rec, programTables().ROOT_BODY_FIELDS)
     return w.bytes
 }
 
@@ -215,7 +215,7 @@ export function decodeProgram(bytes: number[]): Program {
     if (formatVersion !== PROGRAM_FORMAT_VERSION)
         throw new CodecError("program format version " + formatVersion + ": this code reads version " + PROGRAM_FORMAT_VERSION)
     const programVersion = r.u32()
-    const body = readObject(r, ROOT_BODY_FIELDS, "program")
+    const body = readObject(r, programTables().ROOT_BODY_FIELDS, "program")
     if (r.remaining() !== 0) throw new CodecError(r.remaining() + " bytes after the end of the program")
     const out: Rec = { formatVersion, programVersion }
     for (const k of Object.keys(body)) out[k] = body[k]

@@ -77,108 +77,154 @@ const SESSION_STIM_MAX_MIN = SESSION_STIM_MAX_MS / 60000
 
 const ID_LENGTH_MAX = 24
 
-const REST_TONE_UV: FieldSpec = { key: "restToneMaxUv", kind: "num", optional: true, unit: "uV", min: 0.5, max: 50, scale: 10 }
-const REST_TONE_CMH2O: FieldSpec = { key: "restToneMaxCmH2O", kind: "num", optional: true, unit: "cmH2O", min: 0.5, max: 50, scale: 10 }
-
-export const CONTRAINDICATION_FIELDS: FieldSpec[] = CONTRAINDICATIONS.map(c => ({ key: c as string, kind: "bool" as FieldKind }))
-
-export const CAPS_FIELDS: FieldSpec[] = [
-    { key: "amplitudeMaxMa", kind: "num", unit: "mA", min: AMPLITUDE_STEP_MA, max: AMPLITUDE_MAX_MA, scale: 1 / AMPLITUDE_STEP_MA, source: HARD },
-    { key: "pulseWidthMaxUs", kind: "num", unit: "us", min: PULSE_WIDTH_MIN_US, max: PULSE_WIDTH_MAX_US, scale: 1, source: HARD },
-    { key: "frequencyMaxHz", kind: "num", unit: "Hz", min: FREQUENCY_MIN_HZ, max: FREQUENCY_MAX_HZ, scale: 1, source: HARD },
-    { key: "sessionStimMaxMin", kind: "num", unit: "min", min: 1, max: SESSION_STIM_MAX_MIN, scale: 1, source: HARD },
-]
-
-export const RELAXATION_FIELDS: FieldSpec[] = [
-    REST_TONE_UV,
-    { key: "restToneSdMaxUv", kind: "num", optional: true, unit: "uV", min: 0.1, max: 20, scale: 10 },
-    REST_TONE_CMH2O,
-    { key: "restToneSdMaxCmH2O", kind: "num", optional: true, unit: "cmH2O", min: 0.1, max: 10, scale: 10 },
-    { key: "holdS", kind: "num", unit: "s", min: 5, max: 300, scale: 1 },
-    { key: "timeoutS", kind: "num", unit: "s", min: 30, max: 1200, scale: 1 },
-]
-
-export const FREQUENCY_FIELDS: FieldSpec[] = [
-    { key: "sessionsPerDay", kind: "num", optional: true, unit: "sessions", min: 1, max: 3, scale: 1 },
-    { key: "sessionsPerWeek", kind: "num", optional: true, unit: "sessions", min: 1, max: 21, scale: 1 },
-]
-
-export const TARGET_RAMP_FIELDS: FieldSpec[] = [
-    { key: "startPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 },
-    { key: "stepPctPerSession", kind: "num", unit: "% MVC", min: 1, max: 20, scale: 1 },
-    { key: "maxPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 },
-]
-
-const TARGET_PCT: FieldSpec = { key: "targetPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 }
-
-/** Fields of each phase kind, after its `kind` (which every phase has). */
-export const PHASE_FIELDS: Record<string, FieldSpec[]> = {
-    baseline: [{ key: "durationS", kind: "num", unit: "s", min: 10, max: 600, scale: 1 }],
-    relax: [
-        { key: "durationS", kind: "num", unit: "s", min: 30, max: 1800, scale: 1 },
-        { key: "breathPeriodS", kind: "num", unit: "s", min: 4, max: 20, scale: 10 },
-        REST_TONE_UV,
-        REST_TONE_CMH2O,
-    ],
-    flicks: [
-        { key: "reps", kind: "num", unit: "reps", min: 1, max: 50, scale: 1 },
-        { key: "onS", kind: "num", unit: "s", min: 0.5, max: 5, scale: 10 },
-        { key: "offS", kind: "num", unit: "s", min: 1, max: 30, scale: 10 },
-        TARGET_PCT,
-    ],
-    holds: [
-        { key: "reps", kind: "num", unit: "reps", min: 1, max: 30, scale: 1 },
-        { key: "workS", kind: "num", unit: "s", min: 2, max: 60, scale: 10 },
-        { key: "restS", kind: "num", unit: "s", min: 2, max: 120, scale: 10 },
-        { key: "targetPctMvc", kind: "num", optional: true, unit: "% MVC", min: 10, max: 100, scale: 1 },
-        { key: "targetRamp", kind: "obj", optional: true, fields: TARGET_RAMP_FIELDS },
-    ],
-    assessment: [
-        { key: "preBaselineS", kind: "num", optional: true, unit: "s", min: 10, max: 300, scale: 1 },
-        { key: "flickReps", kind: "num", optional: true, unit: "reps", min: 0, max: 10, scale: 1 },
-        { key: "flickOnS", kind: "num", optional: true, unit: "s", min: 0.5, max: 5, scale: 10 },
-        { key: "flickOffS", kind: "num", optional: true, unit: "s", min: 1, max: 30, scale: 10 },
-        { key: "holdReps", kind: "num", optional: true, unit: "reps", min: 0, max: 10, scale: 1 },
-        { key: "holdWorkS", kind: "num", optional: true, unit: "s", min: 2, max: 60, scale: 10 },
-        { key: "holdRestS", kind: "num", optional: true, unit: "s", min: 2, max: 60, scale: 10 },
-        { key: "enduranceS", kind: "num", optional: true, unit: "s", min: 0, max: 120, scale: 1 },
-        { key: "postBaselineS", kind: "num", optional: true, unit: "s", min: 10, max: 300, scale: 1 },
-    ],
-    stim: [
-        { key: "mode", kind: "enum", values: STIM_MODES },
-        { key: "waveform", kind: "enum", values: WAVEFORMS },
-        { key: "frequencyHz", kind: "num", unit: "Hz", min: FREQUENCY_MIN_HZ, max: FREQUENCY_MAX_HZ, scale: 1, source: HARD },
-        { key: "pulseWidthUs", kind: "num", unit: "us", min: PULSE_WIDTH_MIN_US, max: PULSE_WIDTH_MAX_US, scale: 1, source: HARD },
-        { key: "durationS", kind: "num", unit: "s", min: 30, max: SESSION_STIM_MAX_MS / 1000, scale: 1, source: HARD },
-        { key: "rampUpS", kind: "num", unit: "s", min: RAMP_MIN_S, max: RAMP_MAX_S, scale: 10, source: HARD },
-        { key: "rampDownS", kind: "num", unit: "s", min: RAMP_MIN_S, max: RAMP_MAX_S, scale: 10, source: HARD },
-        { key: "workS", kind: "num", optional: true, unit: "s", min: 1, max: 60, scale: 10 },
-        { key: "restS", kind: "num", optional: true, unit: "s", min: 1, max: 120, scale: 10 },
-        { key: "targetPctMvc", kind: "num", optional: true, unit: "% MVC", min: 10, max: 100, scale: 1 },
-        { key: "triggerPctOfTarget", kind: "num", optional: true, unit: "% of target", min: 10, max: 100, scale: 1 },
-        { key: "triggerChannel", kind: "enum", optional: true, values: TRIGGER_CHANNELS },
-    ],
+/** The field tables, built when first needed (see programTables). */
+export interface ProgramTables {
+    CONTRAINDICATION_FIELDS: FieldSpec[]
+    CAPS_FIELDS: FieldSpec[]
+    RELAXATION_FIELDS: FieldSpec[]
+    FREQUENCY_FIELDS: FieldSpec[]
+    TARGET_RAMP_FIELDS: FieldSpec[]
+    /** Fields of each phase kind, after its `kind` (which every phase has). */
+    PHASE_FIELDS: Record<string, FieldSpec[]>
+    /** The first bytes of the encoding, fixed so a reader can tell version and replay before anything else. */
+    ROOT_HEADER_FIELDS: FieldSpec[]
+    ROOT_BODY_FIELDS: FieldSpec[]
+    ROOT_FIELDS: FieldSpec[]
 }
 
-/** The first bytes of the encoding, fixed so a reader can tell version and replay before anything else. */
-export const ROOT_HEADER_FIELDS: FieldSpec[] = [
-    { key: "formatVersion", kind: "num", unit: "", min: 1, max: 1, scale: 1 },
-    { key: "programVersion", kind: "num", unit: "", min: 1, max: 4294967295, scale: 1 },
-]
+function buildProgramTables(): ProgramTables {
+    const REST_TONE_UV: FieldSpec = { key: "restToneMaxUv", kind: "num", optional: true, unit: "uV", min: 0.5, max: 50, scale: 10 }
+    const REST_TONE_CMH2O: FieldSpec = { key: "restToneMaxCmH2O", kind: "num", optional: true, unit: "cmH2O", min: 0.5, max: 50, scale: 10 }
 
-export const ROOT_BODY_FIELDS: FieldSpec[] = [
-    { key: "programId", kind: "str", min: 1, max: ID_LENGTH_MAX },
-    { key: "patientRef", kind: "str", min: 1, max: ID_LENGTH_MAX },
-    { key: "channels", kind: "enum", values: CHANNELS },
-    { key: "contraindications", kind: "obj", fields: CONTRAINDICATION_FIELDS },
-    { key: "caps", kind: "obj", optional: true, fields: CAPS_FIELDS },
-    { key: "relaxation", kind: "obj", optional: true, fields: RELAXATION_FIELDS },
-    { key: "frequency", kind: "obj", fields: FREQUENCY_FIELDS },
-    { key: "usesDilators", kind: "bool", optional: true },
-    { key: "phases", kind: "phases", min: 1, max: PHASES_MAX },
-]
+    const CONTRAINDICATION_FIELDS: FieldSpec[] = CONTRAINDICATIONS.map(c => ({ key: c as string, kind: "bool" as FieldKind }))
 
-export const ROOT_FIELDS: FieldSpec[] = [...ROOT_HEADER_FIELDS, ...ROOT_BODY_FIELDS]
+    const CAPS_FIELDS: FieldSpec[] = [
+        { key: "amplitudeMaxMa", kind: "num", unit: "mA", min: AMPLITUDE_STEP_MA, max: AMPLITUDE_MAX_MA, scale: 1 / AMPLITUDE_STEP_MA, source: HARD },
+        { key: "pulseWidthMaxUs", kind: "num", unit: "us", min: PULSE_WIDTH_MIN_US, max: PULSE_WIDTH_MAX_US, scale: 1, source: HARD },
+        { key: "frequencyMaxHz", kind: "num", unit: "Hz", min: FREQUENCY_MIN_HZ, max: FREQUENCY_MAX_HZ, scale: 1, source: HARD },
+        { key: "sessionStimMaxMin", kind: "num", unit: "min", min: 1, max: SESSION_STIM_MAX_MIN, scale: 1, source: HARD },
+    ]
+
+    const RELAXATION_FIELDS: FieldSpec[] = [
+        REST_TONE_UV,
+        { key: "restToneSdMaxUv", kind: "num", optional: true, unit: "uV", min: 0.1, max: 20, scale: 10 },
+        REST_TONE_CMH2O,
+        { key: "restToneSdMaxCmH2O", kind: "num", optional: true, unit: "cmH2O", min: 0.1, max: 10, scale: 10 },
+        { key: "holdS", kind: "num", unit: "s", min: 5, max: 300, scale: 1 },
+        { key: "timeoutS", kind: "num", unit: "s", min: 30, max: 1200, scale: 1 },
+    ]
+
+    const FREQUENCY_FIELDS: FieldSpec[] = [
+        { key: "sessionsPerDay", kind: "num", optional: true, unit: "sessions", min: 1, max: 3, scale: 1 },
+        { key: "sessionsPerWeek", kind: "num", optional: true, unit: "sessions", min: 1, max: 21, scale: 1 },
+    ]
+
+    const TARGET_RAMP_FIELDS: FieldSpec[] = [
+        { key: "startPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 },
+        { key: "stepPctPerSession", kind: "num", unit: "% MVC", min: 1, max: 20, scale: 1 },
+        { key: "maxPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 },
+    ]
+
+    const TARGET_PCT: FieldSpec = { key: "targetPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 }
+
+    /** Fields of each phase kind, after its `kind` (which every phase has). */
+    const PHASE_FIELDS: Record<string, FieldSpec[]> = {
+        baseline: [{ key: "durationS", kind: "num", unit: "s", min: 10, max: 600, scale: 1 }],
+        relax: [
+            { key: "durationS", kind: "num", unit: "s", min: 30, max: 1800, scale: 1 },
+            { key: "breathPeriodS", kind: "num", unit: "s", min: 4, max: 20, scale: 10 },
+            REST_TONE_UV,
+            REST_TONE_CMH2O,
+        ],
+        flicks: [
+            { key: "reps", kind: "num", unit: "reps", min: 1, max: 50, scale: 1 },
+            { key: "onS", kind: "num", unit: "s", min: 0.5, max: 5, scale: 10 },
+            { key: "offS", kind: "num", unit: "s", min: 1, max: 30, scale: 10 },
+            TARGET_PCT,
+        ],
+        holds: [
+            { key: "reps", kind: "num", unit: "reps", min: 1, max: 30, scale: 1 },
+            { key: "workS", kind: "num", unit: "s", min: 2, max: 60, scale: 10 },
+            { key: "restS", kind: "num", unit: "s", min: 2, max: 120, scale: 10 },
+            { key: "targetPctMvc", kind: "num", optional: true, unit: "% MVC", min: 10, max: 100, scale: 1 },
+            { key: "targetRamp", kind: "obj", optional: true, fields: TARGET_RAMP_FIELDS },
+        ],
+        assessment: [
+            { key: "preBaselineS", kind: "num", optional: true, unit: "s", min: 10, max: 300, scale: 1 },
+            { key: "flickReps", kind: "num", optional: true, unit: "reps", min: 0, max: 10, scale: 1 },
+            { key: "flickOnS", kind: "num", optional: true, unit: "s", min: 0.5, max: 5, scale: 10 },
+            { key: "flickOffS", kind: "num", optional: true, unit: "s", min: 1, max: 30, scale: 10 },
+            { key: "holdReps", kind: "num", optional: true, unit: "reps", min: 0, max: 10, scale: 1 },
+            { key: "holdWorkS", kind: "num", optional: true, unit: "s", min: 2, max: 60, scale: 10 },
+            { key: "holdRestS", kind: "num", optional: true, unit: "s", min: 2, max: 60, scale: 10 },
+            { key: "enduranceS", kind: "num", optional: true, unit: "s", min: 0, max: 120, scale: 1 },
+            { key: "postBaselineS", kind: "num", optional: true, unit: "s", min: 10, max: 300, scale: 1 },
+        ],
+        stim: [
+            { key: "mode", kind: "enum", values: STIM_MODES },
+            { key: "waveform", kind: "enum", values: WAVEFORMS },
+            { key: "frequencyHz", kind: "num", unit: "Hz", min: FREQUENCY_MIN_HZ, max: FREQUENCY_MAX_HZ, scale: 1, source: HARD },
+            { key: "pulseWidthUs", kind: "num", unit: "us", min: PULSE_WIDTH_MIN_US, max: PULSE_WIDTH_MAX_US, scale: 1, source: HARD },
+            { key: "durationS", kind: "num", unit: "s", min: 30, max: SESSION_STIM_MAX_MS / 1000, scale: 1, source: HARD },
+            { key: "rampUpS", kind: "num", unit: "s", min: RAMP_MIN_S, max: RAMP_MAX_S, scale: 10, source: HARD },
+            { key: "rampDownS", kind: "num", unit: "s", min: RAMP_MIN_S, max: RAMP_MAX_S, scale: 10, source: HARD },
+            { key: "workS", kind: "num", optional: true, unit: "s", min: 1, max: 60, scale: 10 },
+            { key: "restS", kind: "num", optional: true, unit: "s", min: 1, max: 120, scale: 10 },
+            { key: "targetPctMvc", kind: "num", optional: true, unit: "% MVC", min: 10, max: 100, scale: 1 },
+            { key: "triggerPctOfTarget", kind: "num", optional: true, unit: "% of target", min: 10, max: 100, scale: 1 },
+            { key: "triggerChannel", kind: "enum", optional: true, values: TRIGGER_CHANNELS },
+        ],
+    }
+
+    /** The first bytes of the encoding, fixed so a reader can tell version and replay before anything else. */
+    const ROOT_HEADER_FIELDS: FieldSpec[] = [
+        { key: "formatVersion", kind: "num", unit: "", min: 1, max: 1, scale: 1 },
+        { key: "programVersion", kind: "num", unit: "", min: 1, max: 4294967295, scale: 1 },
+    ]
+
+    const ROOT_BODY_FIELDS: FieldSpec[] = [
+        { key: "programId", kind: "str", min: 1, max: ID_LENGTH_MAX },
+        { key: "patientRef", kind: "str", min: 1, max: ID_LENGTH_MAX },
+        { key: "channels", kind: "enum", values: CHANNELS },
+        { key: "contraindications", kind: "obj", fields: CONTRAINDICATION_FIELDS },
+        { key: "caps", kind: "obj", optional: true, fields: CAPS_FIELDS },
+        { key: "relaxation", kind: "obj", optional: true, fields: RELAXATION_FIELDS },
+        { key: "frequency", kind: "obj", fields: FREQUENCY_FIELDS },
+        { key: "usesDilators", kind: "bool", optional: true },
+        { key: "phases", kind: "phases", min: 1, max: PHASES_MAX },
+    ]
+
+    const ROOT_FIELDS: FieldSpec[] = [...ROOT_HEADER_FIELDS, ...ROOT_BODY_FIELDS]
+    return {
+        CONTRAINDICATION_FIELDS,
+        CAPS_FIELDS,
+        RELAXATION_FIELDS,
+        FREQUENCY_FIELDS,
+        TARGET_RAMP_FIELDS,
+        PHASE_FIELDS,
+        ROOT_HEADER_FIELDS,
+        ROOT_BODY_FIELDS,
+        ROOT_FIELDS,
+    }
+}
+
+let tables: ProgramTables | undefined
+
+/**
+ * The field tables. They are objects on the heap, and the DeviceScript
+ * simulator's heap is ~64 KB: they are built on first use and the firmware
+ * frees them (releaseProgramTables) once a program is checked, so they do
+ * not sit in memory through a session.
+ */
+export function programTables(): ProgramTables {
+    if (tables === undefined) tables = buildProgramTables()
+    return tables
+}
+
+/** Drops the tables (built again on the next programTables()). */
+export function releaseProgramTables(): void {
+    tables = undefined
+}
 
 /** The allowed values of the phase `kind` field, in encoding order. */
 export const PHASE_KIND_VALUES: readonly string[] = PHASE_KINDS

@@ -28,14 +28,13 @@ import {
     pulseEnergyMj,
 } from "../limits"
 import {
-    PHASE_FIELDS,
     PHASE_KIND_VALUES,
-    ROOT_FIELDS,
     SESSION_MAX_S,
     STIM_TRIGGER_KEYS,
     stimModeRule,
     type FieldSpec,
     type StimModeRule,
+    programTables,
 } from "./fields"
 import { isToningPhase, lockingFlags, phaseDurationS } from "./phases"
 import type { Contraindications, Phase, Program, ProgramError, ProgramValidation } from "./types"
@@ -254,7 +253,7 @@ function checkPhase(v: unknown, path: string, errors: ProgramError[]): Rec {
         report(errors, { path: path + ".kind", value: show(kind), allowed, message: (kind === undefined ? "missing: required, " : show(kind) + " is not ") + allowed })
         return INVALID
     }
-    const fields = PHASE_FIELDS[kind]
+    const fields = programTables().PHASE_FIELDS[kind]
     const checked = checkObject(v, { fields, path, errors, extraKeys: ["kind"] })
     const out: Rec = { kind }
     for (const k of Object.keys(checked)) out[k] = checked[k]
@@ -570,7 +569,7 @@ function complete(o: Rec, fields: FieldSpec[]): boolean {
 }
 
 function phaseComplete(ph: Rec): boolean {
-    return ph !== INVALID && complete(ph, PHASE_FIELDS[ph["kind"] as string])
+    return ph !== INVALID && complete(ph, programTables().PHASE_FIELDS[ph["kind"] as string])
 }
 
 function checkSessionLength(root: Rec, phases: Rec[], errors: ProgramError[]) {
@@ -640,7 +639,7 @@ function checkRules(root: Rec, errors: ProgramError[]) {
  */
 export function validateProgram(input: unknown): ProgramValidation {
     const errors: ProgramError[] = []
-    const root = checkObject(input, { fields: ROOT_FIELDS, path: "", errors })
+    const root = checkObject(input, { fields: programTables().ROOT_FIELDS, path: "", errors })
     if (root === INVALID) return { ok: false, errors }
     checkRules(root, errors)
     if (errors.length) return { ok: false, errors }

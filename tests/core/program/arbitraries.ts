@@ -9,13 +9,9 @@ import {
     SESSION_STIM_MAX_MS,
 } from "../../../src/core/limits"
 import {
-    CAPS_FIELDS,
     CONTRAINDICATION_RULES,
     CONTRAINDICATIONS,
-    PHASE_FIELDS,
     PHASE_KIND_VALUES,
-    RELAXATION_FIELDS,
-    ROOT_FIELDS,
     STIM_MODE_RULES,
     isToningPhase,
     sessionMaxDurationS,
@@ -23,6 +19,7 @@ import {
     type FieldSpec,
     type Phase,
     type Program,
+    programTables,
 } from "../../../src/core/program"
 
 type Rec = Record<string, unknown>
@@ -39,15 +36,15 @@ function onGrid(f: FieldSpec, lo = f.min ?? 0, hi = f.max ?? 0): fc.Arbitrary<nu
     return fc.integer({ min: Math.ceil(lo * scale - 1e-9), max: Math.floor(hi * scale + 1e-9) }).map(n => n / scale)
 }
 
-const phaseField = (kind: string, key: string) => spec(PHASE_FIELDS[kind], key)
+const phaseField = (kind: string, key: string) => spec(programTables().PHASE_FIELDS[kind], key)
 
 const idArb = fc.stringMatching(/^[A-Za-z0-9._-]{1,24}$/)
 
 /** Rest-tone levels for the channels in use (at least one). */
 function levelsArb(channels: Channels, withSd: boolean): fc.Arbitrary<Rec> {
     const level = (key: string, sdKey: string): fc.Arbitrary<Rec> => {
-        const model: Record<string, fc.Arbitrary<number>> = { [key]: onGrid(spec(RELAXATION_FIELDS, key)) }
-        if (withSd) model[sdKey] = onGrid(spec(RELAXATION_FIELDS, sdKey))
+        const model: Record<string, fc.Arbitrary<number>> = { [key]: onGrid(spec(programTables().RELAXATION_FIELDS, key)) }
+        if (withSd) model[sdKey] = onGrid(spec(programTables().RELAXATION_FIELDS, sdKey))
         return fc.record(model)
     }
     const uv = level("restToneMaxUv", "restToneSdMaxUv")
@@ -88,7 +85,7 @@ const holdsArb = fc
 
 const assessmentArb = fc
     .record(
-        Object.fromEntries(PHASE_FIELDS["assessment"].map(f => [f.key, onGrid(f)])) as Record<string, fc.Arbitrary<number>>,
+        Object.fromEntries(programTables().PHASE_FIELDS["assessment"].map(f => [f.key, onGrid(f)])) as Record<string, fc.Arbitrary<number>>,
         { requiredKeys: [] }
     )
     .map(o => ({ kind: "assessment", ...o }))
@@ -157,13 +154,13 @@ function fitCaps(phases: Rec[], t: number[]): Rec {
     const maxF = Math.max(1, ...stims.map(p => p["frequencyHz"] as number))
     const maxPw = Math.max(50, ...stims.map(p => p["pulseWidthUs"] as number))
     const stimS = stims.reduce((s, p) => s + (p["durationS"] as number), 0)
-    const amp = spec(CAPS_FIELDS, "amplitudeMaxMa")
+    const amp = spec(programTables().CAPS_FIELDS, "amplitudeMaxMa")
     const ampTop = Math.floor(((CHARGE_PER_PHASE_MAX_UC * 1000) / maxPw) * 2) / 2
     return {
         amplitudeMaxMa: pickOnGrid(amp, amp.min ?? 0.5, Math.min(amp.max ?? 90, ampTop), t[0]),
-        pulseWidthMaxUs: pickOnGrid(spec(CAPS_FIELDS, "pulseWidthMaxUs"), maxPw, PULSE_WIDTH_MAX_US, t[1]),
-        frequencyMaxHz: pickOnGrid(spec(CAPS_FIELDS, "frequencyMaxHz"), maxF, FREQUENCY_MAX_HZ, t[2]),
-        sessionStimMaxMin: pickOnGrid(spec(CAPS_FIELDS, "sessionStimMaxMin"), Math.max(1, Math.ceil(stimS / 60)), SESSION_STIM_MAX_MS / 60000, t[3]),
+        pulseWidthMaxUs: pickOnGrid(spec(programTables().CAPS_FIELDS, "pulseWidthMaxUs"), maxPw, PULSE_WIDTH_MAX_US, t[1]),
+        frequencyMaxHz: pickOnGrid(spec(programTables().CAPS_FIELDS, "frequencyMaxHz"), maxF, FREQUENCY_MAX_HZ, t[2]),
+        sessionStimMaxMin: pickOnGrid(spec(programTables().CAPS_FIELDS, "sessionStimMaxMin"), Math.max(1, Math.ceil(stimS / 60)), SESSION_STIM_MAX_MS / 60000, t[3]),
     }
 }
 
@@ -180,10 +177,10 @@ export const validProgramArb: fc.Arbitrary<Program> = fc
             assessmentArb as fc.Arbitrary<Rec>,
             ...(stimAllowed ? [stimArb(channels) as fc.Arbitrary<Rec>] : [])
         )
-        const hold = spec(RELAXATION_FIELDS, "holdS")
+        const hold = spec(programTables().RELAXATION_FIELDS, "holdS")
         const relaxationArb = fc
             .tuple(levelsArb(channels, true), onGrid(hold), frac)
-            .map(([levels, holdS, t]) => ({ ...levels, holdS, timeoutS: pickOnGrid(spec(RELAXATION_FIELDS, "timeoutS"), Math.max(30, holdS), 1200, t) }))
+            .map(([levels, holdS, t]) => ({ ...levels, holdS, timeoutS: pickOnGrid(spec(programTables().RELAXATION_FIELDS, "timeoutS"), Math.max(30, holdS), 1200, t) }))
         return fc.record({
             programId: idArb,
             programVersion: fc.integer({ min: 1, max: 4294967295 }),
@@ -234,7 +231,7 @@ function walk(o: Rec, fields: FieldSpec[], prefix: string, out: Slot[]) {
                 const pp = `${path}[${i}]`
                 out.push({ path: pp, spec: "phase", isObject: true })
                 out.push({ path: `${pp}.kind`, spec: { key: "kind", kind: "enum", values: PHASE_KIND_VALUES }, isObject: false })
-                walk(ph, PHASE_FIELDS[ph["kind"] as string], pp, out)
+                walk(ph, programTables().PHASE_FIELDS[ph["kind"] as string], pp, out)
             })
     }
 }
@@ -242,7 +239,7 @@ function walk(o: Rec, fields: FieldSpec[], prefix: string, out: Slot[]) {
 /** Every field present in the program, nested objects and phases included. */
 export function slotsOf(p: Program): Slot[] {
     const out: Slot[] = []
-    walk(p as unknown as Rec, ROOT_FIELDS, "", out)
+    walk(p as unknown as Rec, programTables().ROOT_FIELDS, "", out)
     return out
 }
 

@@ -4,13 +4,12 @@
 import { describe, expect, test } from "vitest"
 import {
     CONTRAINDICATION_RULES,
-    PHASE_FIELDS,
-    ROOT_FIELDS,
     formatProgramError,
     validateProgram,
     type FieldSpec,
     type Phase,
     type ProgramError,
+    programTables,
 } from "../../../src/core/program"
 import { assessmentOptions, expandAssessment, holdsTargetPctMvc, isToningPhase, phaseDurationS, sessionMaxDurationS } from "../../../src/core/program"
 import { GLAZER_ASSESSMENT } from "../../../src/core/protocol/assessment"
@@ -82,13 +81,13 @@ function rangeCases(fields: FieldSpec[], prefix: string, base: () => unknown): R
 }
 
 const RANGE_CASES: RangeCase[] = [
-    ...rangeCases(ROOT_FIELDS, "", () => makeProgram()),
-    ...rangeCases(ROOT_FIELDS.find(f => f.key === "caps")!.fields!, "caps", () => makeProgram()),
-    ...rangeCases(ROOT_FIELDS.find(f => f.key === "relaxation")!.fields!, "relaxation", () => fullPhaseProgram("relax")),
-    ...rangeCases(ROOT_FIELDS.find(f => f.key === "frequency")!.fields!.slice(0, 1), "frequency", () => makeProgram()),
-    ...rangeCases(ROOT_FIELDS.find(f => f.key === "frequency")!.fields!.slice(1), "frequency", () => makeProgram({ frequency: { sessionsPerWeek: 3 } })),
-    ...Object.keys(PHASE_FIELDS).flatMap(kind => rangeCases(PHASE_FIELDS[kind], "phases[0]", () => fullPhaseProgram(kind))),
-    ...rangeCases(PHASE_FIELDS["holds"].find(f => f.key === "targetRamp")!.fields!, "phases[0].targetRamp", () =>
+    ...rangeCases(programTables().ROOT_FIELDS, "", () => makeProgram()),
+    ...rangeCases(programTables().ROOT_FIELDS.find(f => f.key === "caps")!.fields!, "caps", () => makeProgram()),
+    ...rangeCases(programTables().ROOT_FIELDS.find(f => f.key === "relaxation")!.fields!, "relaxation", () => fullPhaseProgram("relax")),
+    ...rangeCases(programTables().ROOT_FIELDS.find(f => f.key === "frequency")!.fields!.slice(0, 1), "frequency", () => makeProgram()),
+    ...rangeCases(programTables().ROOT_FIELDS.find(f => f.key === "frequency")!.fields!.slice(1), "frequency", () => makeProgram({ frequency: { sessionsPerWeek: 3 } })),
+    ...Object.keys(programTables().PHASE_FIELDS).flatMap(kind => rangeCases(programTables().PHASE_FIELDS[kind], "phases[0]", () => fullPhaseProgram(kind))),
+    ...rangeCases(programTables().PHASE_FIELDS["holds"].find(f => f.key === "targetRamp")!.fields!, "phases[0].targetRamp", () =>
         makeProgram({ phases: [holds({ targetPctMvc: undefined, targetRamp: { startPctMvc: 30, stepPctPerSession: 2, maxPctMvc: 60 } })] })
     ),
 ]

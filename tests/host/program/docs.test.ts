@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { expect, test } from "vitest"
-import { CONTRAINDICATION_RULES, PHASE_FIELDS, ROOT_FIELDS, type FieldSpec } from "../../../src/core/program"
+import { CONTRAINDICATION_RULES, type FieldSpec, programTables } from "../../../src/core/program"
 import { repoRoot } from "../../../host/paths"
 
 const lines = readFileSync(join(repoRoot(), "docs", "programs.md"), "utf8").split("\n").filter(l => l.startsWith("|"))
@@ -15,7 +15,7 @@ function numFields(fields: FieldSpec[], scope: string): [string, FieldSpec][] {
     })
 }
 
-const FIELDS = [...numFields(ROOT_FIELDS, "program"), ...Object.keys(PHASE_FIELDS).flatMap(k => numFields(PHASE_FIELDS[k], k))]
+const FIELDS = [...numFields(programTables().ROOT_FIELDS, "program"), ...Object.keys(programTables().PHASE_FIELDS).flatMap(k => numFields(programTables().PHASE_FIELDS[k], k))]
 
 test.each(FIELDS)("%s: its range is in a table row", (_name, f) => {
     const range = `${f.min}..${f.max}`

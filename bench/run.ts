@@ -4,12 +4,14 @@ import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
 import { benchMetricsAccuracy } from "./metrics-accuracy"
 import { benchSupervisorSoak } from "./supervisor-soak"
+import { benchLogPull } from "./log-pull"
 
 const benches: [string, () => Promise<Figures>][] = [
     ["probe samples through the simulated bus", benchProbeRate],
     ["VM cost of the per-sample path", benchVmCost],
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
     ["stim supervisor random soak", benchSupervisorSoak],
+    ["session log pull over the simulated bus", benchLogPull],
 ]
 
 const only = process.argv[2]

@@ -77,6 +77,38 @@ clinic
     .option("--key-file <path>", "where to write the key (default: $PFT_HOME/clinic-key.json, else $XDG_DATA_HOME/pft, else ~/.local/share/pft)")
     .action(async opts => (await import("./commands/clinic-init")).runClinicInit(opts))
 
+const archiveOpt = (c: Command) => c.option("--archive <path>", "the session archive (default: $PFT_HOME/archive.sqlite, else $XDG_DATA_HOME/pft, else ~/.local/share/pft)")
+const intArg = (v: string) => parseInt(v, 10)
+const logs = program.command("logs").description("session logs: pull them from the device into the archive, list and show them")
+
+archiveOpt(deviceOpts(logs.command("pull").description("pull the device's session logs into the archive (resumes an interrupted pull), then acknowledge them so the device can free their space")))
+    .option("--patient <ref>", "patient for sessions whose program's patient the archive does not know yet")
+    .option("--in-flight <n>", "reads in flight at once (1..16)", intArg, 4)
+    .option("--chunk <bytes>", "bytes per read (1..232, one report)", intArg)
+    .option("--no-ack", "archive only: do not acknowledge (the device keeps the sessions)")
+    .option("--json", "print the pull report as JSON")
+    .action(async opts => (await import("./commands/logs-pull")).runLogsPull(opts))
+archiveOpt(logs.command("list").description("list the archived sessions, oldest first"))
+    .option("--patient <ref>", "only this patient's sessions")
+    .option("--since <date>", "only sessions from this date on (YYYY-MM-DD or ISO date-time)")
+    .option("--utc", "show times in UTC")
+    .option("--json", "print JSON")
+    .action(async opts => (await import("./commands/logs-list")).runLogsList(opts))
+archiveOpt(logs.command("show <session>").description("show one archived session (the id from `pft logs list`): summary, phases, reps, events, quarantined bytes"))
+    .option("--frames", "also dump the raw frames as pulled (hex)")
+    .option("--utc", "show times in UTC")
+    .option("--json", "print the session as the JSON export")
+    .action(async (session, opts) => (await import("./commands/logs-show")).runLogsShow(session, opts))
+
+archiveOpt(program.command("export").description("export a patient's archived sessions, one file per session: CSV, JSON or EDF+"))
+    .requiredOption("--format <format>", "csv, json or edf")
+    .requiredOption("--patient <ref>", "the patient's pseudonymous code")
+    .requiredOption("--out <dir>", "directory for the files (made if need be)")
+    .option("--since <date>", "only sessions from this date on (YYYY-MM-DD or ISO date-time)")
+    .option("--rows <rows>", "csv: one row per trace sample (samples) or per rep (reps)", "samples")
+    .option("--utc", "edf: start date and time in UTC rather than local time")
+    .action(async opts => (await import("./commands/export")).runExport(opts))
+
 try {
     await program.parseAsync(process.argv)
 } catch (e) {

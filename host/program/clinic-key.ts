@@ -10,10 +10,10 @@
  */
 import { randomBytes } from "node:crypto"
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs"
-import { homedir } from "node:os"
 import { dirname, join } from "node:path"
 import { hex32 } from "../../src/core/program"
 import { CliError, EXIT } from "../errors"
+import { pftDataDir } from "../paths"
 import { CLINIC_KEY_BYTES, clinicKeyId } from "./sign"
 
 export const CLINIC_KEY_FORMAT = "pft-clinic-key"
@@ -23,16 +23,6 @@ export interface ClinicKey {
     key: Buffer
     keyId: number
     file: string
-}
-
-/**
- * Where pft keeps its own data: $PFT_HOME, else $XDG_DATA_HOME/pft, else
- * ~/.local/share/pft. (Belongs in host/paths.ts once the archive needs it too.)
- */
-export function pftDataDir(env: NodeJS.ProcessEnv = process.env): string {
-    if (env["PFT_HOME"]) return env["PFT_HOME"]
-    if (env["XDG_DATA_HOME"]) return join(env["XDG_DATA_HOME"], "pft")
-    return join(homedir(), ".local", "share", "pft")
 }
 
 export function defaultClinicKeyFile(env: NodeJS.ProcessEnv = process.env): string {

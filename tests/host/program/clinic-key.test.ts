@@ -4,7 +4,8 @@ import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "n
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, test } from "vitest"
-import { createClinicKey, defaultClinicKeyFile, loadClinicKey, pftDataDir } from "../../../host/program/clinic-key"
+import { createClinicKey, defaultClinicKeyFile, loadClinicKey } from "../../../host/program/clinic-key"
+import { pftDataDir } from "../../../host/paths"
 import { clinicKeyId } from "../../../host/program/sign"
 
 const dir = () => mkdtempSync(join(tmpdir(), "pft-key-"))

@@ -26,6 +26,7 @@ export async function startApp() {
         sessionState: () => session.sessionState(),
         cue: () => session.cue(),
         startSession: () => {
+            // the program runner does not fit the 64 KB bytecode image yet: the built-in assessment runs
             session.start()
         },
         stopSession: () => session.stop(),
@@ -35,6 +36,10 @@ export async function startApp() {
         lostInSession: () => session.lostInSession(),
         sessionTimeMs: () => session.sampleTimeMs(),
         programs: programs,
+        pressButton: button => session.button(button),
+        setBatteryLow: low => {
+            if (low) session.batteryLow()
+        },
     })
     const input = startProbeInput(
         (seq, pressureHpa, emgMv, lostBefore) => {

@@ -58,7 +58,7 @@ export interface DeviceSummary extends SessionMetrics {
     durationMs: number
 }
 
-export const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault"] as const
+export const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault", "rating"] as const
 export type SessionState = (typeof SESSION_STATES)[number]
 
 /** [bytes] envelope bytes per program_chunk command (the packet holds 236) */

@@ -14,13 +14,23 @@ import { Channel, DEFAULT_MEASUREMENT, MeasurementSession, SessionState, type Me
 import { cmH2OToHpa, uvToMv } from "../../src/core/units"
 import type { DeviceRep, DeviceSummary } from "../device/trainer-client"
 import type { AssessmentRunResult } from "./assessment-run"
-import { makeProfile, PatientModel, type ProfileName } from "./patient"
+import { makeProfile, PatientModel, type PatientProfile, type ProfileName } from "./patient"
+import type { Program } from "../../src/core/program/types"
+import { ButtonKind, DEFAULT_RUNNER, SessionRunner, type RunnerEvent } from "../../src/core/runner"
 import type { PatientRunResult } from "./patient-run"
 import { RELEASE_FRACTION, scoreSession, type NoiseFreeTrace } from "./scoring"
 
 export interface OfflineRunOptions {
     profile: ProfileName
     seed: number
+    /** the patient's parameters changed from the profile's */
+    overrides?: Partial<PatientProfile>
+    /** run this therapist program (the session runner, relaxation first) instead of the built-in assessment */
+    program?: Program
+    /** patient actions at session sample times: button presses and a low battery */
+    actions?: OfflineAction[]
+    /** [ms] session sample time after which the run stops (default: when the session is done, at most 1 h) */
+    maxSessionMs?: number
     /** defaults to the firmware's */
     measurement?: MeasurementOptions
     /** samples between the cue's first sample and the patient seeing it (default 2) */
@@ -31,11 +41,28 @@ export interface OfflineRunOptions {
     onSample?: (seq: number, session: MeasurementSession, model: PatientModel) => void
 }
 
-const RATE_HZ = 100
-const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault"] as const
+export interface OfflineAction {
+    /** [ms] session sample time */
+    atMs: number
+    button?: ButtonKind
+    batteryLow?: boolean
+}
 
-export function runOffline(o: OfflineRunOptions): PatientRunResult {
-    const model = new PatientModel(makeProfile(o.profile), o.seed)
+/** What a program's session did, cue by cue and event by event. */
+export interface OfflineProgramLog {
+    cues: { atMs: number; cue: Cue; block: number; repIndex: number }[]
+    events: RunnerEvent[]
+    /** session states seen, in order, without repeats */
+    states: SessionState[]
+}
+
+const RATE_HZ = 100
+const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault", "rating"] as const
+
+export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: OfflineProgramLog } {
+    const model = new PatientModel(makeProfile(o.profile, o.overrides ?? {}), o.seed)
+    const log: OfflineProgramLog = { cues: [], events: [], states: [] }
+    const actions = [...(o.actions ?? [])].sort((a, b) => a.atMs - b.atMs)
     const session = new MeasurementSession(o.measurement ?? DEFAULT_MEASUREMENT)
     const intervalMs = 1000 / RATE_HZ
     const batch = o.batchSize ?? 2
@@ -70,9 +97,21 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult {
         o.onSample?.(seq, session, model)
         if ((seq + 1) % batch === 0) session.runDeferred()
         if (!started && session.sessionState() === SessionState.Ready) {
-            session.start()
+            session.start(o.program, o.program ? p => new SessionRunner(p, DEFAULT_RUNNER) : undefined)
             started = true
             continue
+        }
+        if (started && sessionStartMs >= 0) {
+            const t = session.sampleTimeMs()
+            while (actions.length && actions[0].atMs <= t) {
+                const a = actions.shift()!
+                if (a.button !== undefined) session.button(a.button)
+                if (a.batteryLow) session.batteryLow()
+            }
+            log.events.push(...session.takeRunnerEvents())
+            const st = session.sessionState()
+            if (log.states[log.states.length - 1] !== st) log.states.push(st)
+            if (o.maxSessionMs !== undefined && t >= o.maxSessionMs) break
         }
         if (started && sessionStartMs < 0 && session.sessionState() === SessionState.Running) {
             sessionStartMs = seq * intervalMs
@@ -81,6 +120,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult {
         if (session.takeCueChange()) {
             const c = session.cue()
             pendingCues.push({ atSeq: seq + delay, cue: c.cue, repIndex: c.repIndex })
+            log.cues.push({ atMs: c.startedAtMs, cue: c.cue, block: c.block, repIndex: c.repIndex })
         }
         if (started && session.sessionState() === SessionState.Done) break
     }
@@ -90,7 +130,8 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult {
     const truth = model.truth()
     const releaseMs: Record<number, number> = {}
     for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")
-    return { run, truth, score: scoreSession(run, truth, { trace, releaseMs }) }
+    log.events.push(...session.takeRunnerEvents())
+    return { run, truth, score: scoreSession(run, truth, { trace, releaseMs }), program: log }
 }
 
 function readReps(session: MeasurementSession, channel: Channel): DeviceRep[] {

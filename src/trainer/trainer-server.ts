@@ -33,6 +33,8 @@ export interface TrainerBackend {
     lostInSession(): number
     sessionTimeMs(): number
     programs: ProgramStore
+    pressButton(button: number): void
+    setBatteryLow(low: boolean): void
 }
 
 function bytesOf(b: Buffer): number[] {
@@ -200,6 +202,14 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
     readProgram(offset: number): any {
         const at = args(offset)[0]
         return [at, this.backend.programs.envelopeSize(), bufferOf(this.backend.programs.readEnvelope(at))]
+    }
+
+    pressButton(button: number) {
+        this.backend.pressButton(args(button)[0])
+    }
+
+    setBatteryLow(low: boolean) {
+        this.backend.setBatteryLow(!!args(low)[0])
     }
 
     async announceRep(index: number) {

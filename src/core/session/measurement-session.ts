@@ -24,6 +24,18 @@ import { DEFAULT_EMG_CONTACT, EmgContact, EmgContactMonitor, type EmgContactOpti
 import { DEFAULT_PRESSURE_CONDITIONER, PressureConditioner, ProbeState, type PressureConditionerOptions } from "../sensing/pressure-conditioner"
 import { DEFAULT_SIGNAL_CHAIN, SignalChain, type SignalChainOptions } from "../signal-chain"
 import { hpaToCmH2O, mvToUv, windowSamples } from "../units"
+import type { Program } from "../program/types"
+import { ButtonKind, RunnerChannel, RunnerEventKind, RunnerState, type RunnerEvent } from "../runner/types"
+import type { SessionRunner } from "../runner/session-runner"
+
+/**
+ * Makes the runner for a program's session. Injected rather than imported:
+ * the DeviceScript image holds at most 64 KB of bytecode (devs_verify
+ * check 1051) and the runner does not fit beside the rest yet, so the
+ * firmware runs the built-in assessment and the host (tests, offline runs)
+ * passes `(p) => new SessionRunner(p, DEFAULT_RUNNER)`.
+ */
+export type RunnerFactory = (program: Program) => SessionRunner
 
 /** Same values as the trainer spec's SessionState. */
 export enum SessionState {
@@ -33,6 +45,8 @@ export enum SessionState {
     Paused = 3,
     Done = 4,
     Fault = 5,
+    /** a program's session is over: the patient rates pain (and dilator size) */
+    Rating = 6,
 }
 
 /** Same values as the trainer spec's Channel. */
@@ -70,6 +84,9 @@ export const PRE_CUE_MS = 300
 /** [ms] samples each analyzer keeps: the pre-cue window plus the slowest rise to the onset threshold. */
 export const HISTORY_MS = 2500
 
+/** runner events kept between two takeRunnerEvents calls */
+const RUNNER_EVENTS_KEPT = 16
+
 /** [ms] group delay of a causal moving average of `windowMs` at `rateHz`: (N - 1) / 2 samples. */
 export function movingAverageDelayMs(windowMs: number, rateHz: number): number {
     return ((windowSamples(windowMs, rateHz) - 1) / 2) * (1000 / rateHz)
@@ -89,7 +106,15 @@ export class MeasurementSession {
     private readonly pressure: PressureConditioner
     private readonly contact: EmgContactMonitor
     private readonly segments: Segment[]
-    private readonly repsPlanned: number
+    private repsPlanned: number
+    /** a therapist program's runner; null: the built-in Glazer assessment */
+    private runner: SessionRunner | null = null
+    /** the kind of the runner's current segment (rest statistics and pressure drift only at rest) */
+    private runnerSegKind = SegmentKind.Rest
+    private runnerSegCount = 0
+    private runnerProbeReady = false
+    /** runner events since the last takeRunnerEvents (for the log and the host), at most RUNNER_EVENTS_KEPT */
+    private runnerEvents: RunnerEvent[] = []
     private emg: ChannelAnalyzer
     private pressureMetrics: ChannelAnalyzer
     private state = SessionState.Idle
@@ -174,6 +199,13 @@ export class MeasurementSession {
             this.emg.markGap(t, lostBefore)
             this.pressureMetrics.markGap(t, lostBefore)
         }
+        if (this.runner !== null) {
+            this.driveRunner(t, probe)
+            if (this.state !== SessionState.Running) return
+            this.feedChannels(t, probe)
+            this.collectFinished()
+            return
+        }
         while (t >= this.segmentEndMs) {
             if (!this.enterSegment(this.segmentIndex + 1, this.segmentEndMs)) {
                 this.finish(t)
@@ -185,8 +217,8 @@ export class MeasurementSession {
     }
 
     private feedChannels(t: number, probe: ProbeState): void {
-        const seg = this.segments[this.segmentIndex]
-        this.pressure.setResting(seg.kind !== SegmentKind.Work)
+        const kind = this.runner !== null ? this.runnerSegKind : this.segments[this.segmentIndex].kind
+        this.pressure.setResting(kind !== SegmentKind.Work)
         if (probe === ProbeState.Ready) {
             if (this.pressure.saturated()) this.pressureMetrics.markSaturated(t)
             this.pressureMetrics.push(t, this.lastPressureCmH2O)
@@ -227,8 +259,103 @@ export class MeasurementSession {
     }
 
     private collectFinished(): void {
+        const before = this.finishedReps.length
         this.markFinished(this.emg.takeFinishedReps(), 1)
         this.markFinished(this.pressureMetrics.takeFinishedReps(), 2)
+        const r = this.runner
+        if (r === null) return
+        for (let k = before; k < this.finishedReps.length; k++) {
+            const rep = this.rep(this.finishedReps[k], Channel.Emg)
+            if (rep) r.repFinished(this.timeMs, rep)
+        }
+        if (this.finishedReps.length > before) {
+            r.setMvc(RunnerChannel.Emg, this.emg.session().mvc)
+            r.setMvc(RunnerChannel.Pressure, this.pressureMetrics.session().mvc)
+        }
+    }
+
+    /**
+     * Runner mode, per sample: the runner sees the probe and the smoothed
+     * levels, its segments go to the analyzers before they get the sample,
+     * a pause interrupts the contraction in progress, and the session ends
+     * when the runner is done (after the rating) or faulted.
+     */
+    private driveRunner(t: number, probe: ProbeState): void {
+        const r = this.runner as SessionRunner
+        const ready = probe === ProbeState.Ready
+        if (ready !== this.runnerProbeReady) {
+            this.runnerProbeReady = ready
+            r.probeReady(t, ready)
+        }
+        const emgOk = ready && !this.contact.leadOff()
+        r.sample(t, { emgUv: emgOk ? this.lastEmgUv : NaN, pressureCmH2O: ready ? this.lastPressureCmH2O : NaN })
+        this.handleRunnerEvents(t)
+    }
+
+    private handleRunnerEvents(t: number): void {
+        const r = this.runner as SessionRunner
+        for (const e of r.takeEvents()) {
+            if (e.kind === RunnerEventKind.SegmentStarted && e.segment !== null) {
+                const seg = e.segment
+                this.emg.beginSegment(seg, e.atMs)
+                this.pressureMetrics.beginSegment(seg, e.atMs)
+                this.runnerSegKind = seg.kind
+                this.cueState = { cue: seg.cue, block: seg.block, repIndex: seg.repIndex, segmentIndex: this.runnerSegCount, startedAtMs: e.atMs }
+                this.runnerSegCount++
+                this.cueChanged = true
+                continue
+            }
+            if (e.kind === RunnerEventKind.Paused) {
+                this.emg.markInterrupted(t)
+                this.pressureMetrics.markInterrupted(t)
+            }
+            if (e.kind === RunnerEventKind.SessionEnded || e.kind === RunnerEventKind.Stopped) {
+                // the metrics are final here; the rating (if any) follows
+                this.emg.finish(t)
+                this.pressureMetrics.finish(t)
+                this.collectFinished()
+                this.cueState = { cue: Cue.Idle, block: 0, repIndex: -1, segmentIndex: -1, startedAtMs: t }
+                this.cueChanged = true
+            }
+            if (this.runnerEvents.length < RUNNER_EVENTS_KEPT) this.runnerEvents.push(e)
+        }
+        const rs = r.state()
+        if (rs === RunnerState.Done || rs === RunnerState.Fault) this.finish(t)
+    }
+
+    /** A patient button (runner mode; with the built-in assessment, start/pause starts and stop stops). */
+    button(kind: ButtonKind): void {
+        const r = this.runner
+        if (r === null || this.state !== SessionState.Running) {
+            if (kind === ButtonKind.Stop) this.stop()
+            return
+        }
+        r.button(this.timeMs, kind)
+        this.handleRunnerEvents(this.timeMs)
+    }
+
+    /** The battery is low: a program's session finishes its rep and ends cleanly; the assessment stops. */
+    batteryLow(): void {
+        const r = this.runner
+        if (r === null) {
+            this.stop()
+            return
+        }
+        if (this.state !== SessionState.Running) return
+        r.batteryLow(this.timeMs)
+        this.handleRunnerEvents(this.timeMs)
+    }
+
+    /** Runner events since the last call (phase, gate, spasm, pause, rating...): for the log and the host. */
+    takeRunnerEvents(): RunnerEvent[] {
+        const out = this.runnerEvents
+        this.runnerEvents = []
+        return out
+    }
+
+    /** The program's runner while one runs (for the LED bar and status); null with the built-in assessment. */
+    programRunner(): SessionRunner | null {
+        return this.runner
     }
 
     private markFinished(reps: RepMetrics[], bit: number): void {
@@ -257,9 +384,22 @@ export class MeasurementSession {
      * Starts the assessment at the next sample, if the probe is zeroed and
      * no session runs. Returns whether it started (a repeat does nothing).
      */
-    start(): boolean {
+    start(program?: Program, makeRunner?: RunnerFactory): boolean {
         if (this.state !== SessionState.Ready && !(this.state === SessionState.Done && this.pressure.state() === ProbeState.Ready))
             return false
+        this.runner = null
+        this.runnerEvents = []
+        this.repsPlanned = plannedReps(this.options.assessment)
+        if (program && makeRunner) {
+            const r = makeRunner(program)
+            this.runner = r
+            this.repsPlanned = r.plannedReps()
+            this.runnerSegCount = 0
+            this.runnerSegKind = SegmentKind.Rest
+            this.runnerProbeReady = true
+            r.probeReady(0, true)
+            r.button(0, ButtonKind.StartPause)
+        }
         this.emg = this.newAnalyzer(Channel.Emg)
         this.pressureMetrics = this.newAnalyzer(Channel.Pressure)
         this.repDone = []
@@ -273,12 +413,23 @@ export class MeasurementSession {
         return true
     }
 
-    /** Ends a running session now; its metrics stay readable. */
+    /** Ends a running session now (the stop button always wins); its metrics stay readable. */
     stop(): void {
+        const r = this.runner
+        if (r !== null && this.state === SessionState.Running) {
+            r.button(this.timeMs, ButtonKind.Stop)
+            this.handleRunnerEvents(this.timeMs)
+        }
         if (this.state === SessionState.Running) this.finish(this.timeMs)
     }
 
     sessionState(): SessionState {
+        const r = this.runner
+        if (r !== null && this.state === SessionState.Running) {
+            const rs = r.state()
+            if (rs === RunnerState.Paused) return SessionState.Paused
+            if (rs === RunnerState.Rating) return SessionState.Rating
+        }
         return this.state
     }
 

@@ -4,7 +4,7 @@
  * `SessionData` that the exports (host/export/) turn into files without
  * touching the database.
  */
-import type { ChannelSummary } from "../../src/core/log/records"
+import type { ChannelSummary, RepRecord } from "../../src/core/log/records"
 import { unpackI16, type Archive, type StartTimeSource } from "./archive"
 
 export interface SessionListRow {
@@ -55,25 +55,9 @@ export interface PhaseSpan {
     repsDone: number | null
 }
 
-export interface RepRow {
+/** A rep as the archive keeps it: the rep record's fields (src/core/log/records.ts) and its sequence number. */
+export interface RepRow extends Omit<RepRecord, "kind"> {
     seq: number
-    channel: number
-    block: number
-    repIndex: number
-    flags: number
-    cueOnMs: number
-    cueOffMs: number
-    onsetMs: number
-    offsetMs: number
-    onsetLatencyMs: number
-    timeToPeakMs: number
-    releaseLatencyMs: number
-    holdAtTargetMs: number
-    peakX100: number
-    meanWorkX100: number
-    peakPctMvcX10: number
-    holdCvX1000: number
-    enduranceDeclinePctX10: number
 }
 
 export interface EventRow {

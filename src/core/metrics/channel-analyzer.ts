@@ -830,20 +830,7 @@ export class ChannelAnalyzer {
 
     /** Mean of the ring's samples in [cueMs - preCueMs, cueMs); NaN if fewer than 2. */
     private preCueMean(cueMs: number): number {
-        let sum = 0
-        let n = 0
-        let p = this.ringNext - 1
-        if (p < 0) p += this.ringLen
-        for (let k = 0; k < this.ringCount; k++) {
-            const t = this.ringT.get(p)
-            if (t < cueMs - this.preCueMs) break
-            if (t < cueMs) {
-                sum += this.ringV.get(p)
-                n++
-            }
-            p = p === 0 ? this.ringLen - 1 : p - 1
-        }
-        return n < 2 ? NaN : sum / n
+        return this.ringMean(cueMs - this.preCueMs, cueMs, true, 2)
     }
 
     /** [ms] time of the last sample before `beforeMs` at or below `level` in the ring, -1 if none. */
@@ -1163,8 +1150,8 @@ export class ChannelAnalyzer {
         r.fallFitMs = off
     }
 
-    /** Mean of the ring's values in [fromMs, toMs]; NaN if none. */
-    private ringMean(fromMs: number, toMs: number): number {
+    /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */
+    private ringMean(fromMs: number, toMs: number, excludeTo?: boolean, minCount?: number): number {
         let sum = 0
         let n = 0
         let p = this.ringNext - 1
@@ -1172,13 +1159,13 @@ export class ChannelAnalyzer {
         for (let k = 0; k < this.ringCount; k++) {
             const t = this.ringT.get(p)
             if (t < fromMs) break
-            if (t <= toMs) {
+            if (t < toMs || (t === toMs && excludeTo !== true)) {
                 sum += this.ringV.get(p)
                 n++
             }
             p = p === 0 ? this.ringLen - 1 : p - 1
         }
-        return n > 0 ? sum / n : NaN
+        return n > 0 && n >= (minCount ?? 1) ? sum / n : NaN
     }
 
     /**

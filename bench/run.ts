@@ -5,6 +5,7 @@ import { benchVmCost } from "./vm-cost"
 import { benchMetricsAccuracy } from "./metrics-accuracy"
 import { benchSupervisorSoak } from "./supervisor-soak"
 import { benchLogPull } from "./log-pull"
+import { benchReport } from "./report"
 
 const benches: [string, () => Promise<Figures>][] = [
     ["probe samples through the simulated bus", benchProbeRate],
@@ -12,6 +13,7 @@ const benches: [string, () => Promise<Figures>][] = [
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
     ["stim supervisor random soak", benchSupervisorSoak],
     ["session log pull over the simulated bus", benchLogPull],
+    ["progress report: a year of one patient, an archive of 200 patients", benchReport],
 ]
 
 const only = process.argv[2]

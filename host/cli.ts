@@ -9,7 +9,7 @@ import { CliError } from "./errors"
 const program = new Command()
 program
     .name("pft")
-    .description("Pelvic-floor trainer: simulate the device, list devices, check therapist programs (logs and reports follow)")
+    .description("Pelvic-floor trainer: simulate the device, list devices, check and push therapist programs, pull session logs, export and report")
     .showHelpAfterError()
 
 program
@@ -108,6 +108,17 @@ archiveOpt(program.command("export").description("export a patient's archived se
     .option("--rows <rows>", "csv: one row per trace sample (samples) or per rep (reps)", "samples")
     .option("--utc", "edf: start date and time in UTC rather than local time")
     .action(async opts => (await import("./commands/export")).runExport(opts))
+
+archiveOpt(program.command("report").description("a patient's progress report from the archive: one self-contained HTML page with charts, optionally a PDF (headless Chromium)"))
+    .option("--patient <ref>", "the patient's pseudonymous code")
+    .option("--since <date>", "only sessions from this date on (YYYY-MM-DD or ISO date-time); the calendar starts there")
+    .option("--until <date>", "last day shown (default today)")
+    .requiredOption("--out <file>", "the HTML file to write (with --demo: a directory)")
+    .option("--pdf <file>", "also print it to a PDF (needs Debian's chromium package)")
+    .option("--screenshot <file>", "also save a PNG of the top of the page (needs chromium)")
+    .option("--detail <n>", "latest sessions shown in full with their trace", intArg, 5)
+    .option("--demo", "build a demo archive of a simulated patient (six weeks, hypertonic to relaxed) in the --out directory and report on it")
+    .action(async opts => (await import("./commands/report")).runReport(opts))
 
 try {
     await program.parseAsync(process.argv)

@@ -174,6 +174,12 @@ export class TrainerClient {
         await this.command("stop_session")
     }
 
+    /** A press of one of the patient's buttons (1 start/pause, 2 up, 3 down, 4 stop: the spec's Button). */
+    async pressButton(button: number): Promise<void> {
+        const cmd = packetInfo(TRAINER_SERVICE, "press_button", "command")
+        await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat!, [button])))
+    }
+
     /** A finished rep on one channel, or undefined if it has not finished. */
     async readRep(repIndex: number, channel: Channel): Promise<DeviceRep | undefined> {
         const v = await this.request("read_rep", [repIndex, channel])

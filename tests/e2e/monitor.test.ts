@@ -1,0 +1,52 @@
+// `pft monitor` against the simulated trainer with a patient on the probe
+// at 100 samples/s: the screen follows the device live.
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { repoRoot } from "../../host/paths"
+import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient"
+import { startProbeFeed, type ProbeFeed } from "../../host/sim/probe-feed"
+import { hostProbe } from "../../host/sim/probe-server"
+import { startSimulation, type Simulation } from "../../host/sim/simulation"
+
+function runCli(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
+    return new Promise(resolve => {
+        const child = spawn(process.execPath, [join(repoRoot(), "bin", "pft.mjs"), ...args], { cwd: repoRoot() })
+        let out = ""
+        child.stdout.on("data", d => (out += d))
+        child.stderr.on("data", d => (out += d))
+        const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+        child.on("close", code => {
+            clearTimeout(timer)
+            resolve({ code: code ?? -1, out })
+        })
+    })
+}
+
+describe("pft monitor", () => {
+    let sim: Simulation | undefined
+    let feed: ProbeFeed | undefined
+
+    beforeAll(async () => {
+        sim = await startSimulation()
+        const model = new PatientModel(makeProfile("typical"), 1)
+        feed = startProbeFeed({ server: hostProbe(sim.bus, 100), source: patientSource(model, 100), sampleRateHz: 100, batchSize: 2 })
+    }, 60000)
+
+    afterAll(async () => {
+        feed?.stop()
+        await sim?.stop()
+    })
+
+    test("shows the live probe, its state and the EMG trace, and exits after --duration", async () => {
+        const r = await runCli(["monitor", "--duration", "4"], 30000)
+        expect(r.code, r.out).toBe(0)
+        expect(r.out).toContain("pft monitor")
+        expect(r.out).toMatch(/probe (zeroing|ready)/)
+        const received = Number(/samples lost \d+ of (\d+)/.exec(r.out)?.[1] ?? "0")
+        // 100 samples/s reached the device while the monitor watched
+        expect(received).toBeGreaterThan(200)
+        expect(r.out).toMatch(/EMG\s+\d+\.\d uV/)
+        expect(r.out).toMatch(/[▁▂▃▄▅▆▇█]{10,}/)
+    }, 60000)
+})

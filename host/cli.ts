@@ -29,9 +29,10 @@ program
 
 program
     .command("devices")
-    .description("list the devices on the simulator bus (USB serial comes with the transport issue)")
-    .option("--url <ws>", "simulator bus websocket", "ws://127.0.0.1:8081/")
-    .option("-w, --wait <ms>", "how long to listen for devices", v => parseInt(v, 10), 1500)
+    .description("list the trainers plugged in over USB and the devices on the simulator bus")
+    .option("--url <ws>", "simulator bus websocket (default ws://127.0.0.1:8081/)")
+    .option("-w, --wait <ms>", "how long to listen for devices on the simulator bus", v => parseInt(v, 10), 1500)
+    .option("--all", "list every serial port, not only likely trainers (Espressif and other ESP32 USB chips)")
     .option("--json", "print JSON")
     .action(async opts => (await import("./commands/devices")).runDevices(opts))
 
@@ -48,9 +49,12 @@ programs
     .description("print the JSON Schema of program files, for editors (docs/program.schema.json)")
     .action(async () => (await import("./commands/program-schema")).runProgramSchema())
 
+// No defaults here: without --port or --url, the one USB trainer plugged
+// in is used, else the simulator bus (host/transport/select.ts).
 const deviceOpts = (c: Command) =>
     c
-        .option("--url <ws>", "simulator bus websocket", "ws://127.0.0.1:8081/")
+        .option("--port <path>", "the trainer's USB serial port (default: the only trainer plugged in, else the simulator)")
+        .option("--url <ws>", "the simulated trainer's bus websocket (ws://127.0.0.1:8081/)")
         .option("--key-file <path>", "the clinic key (default: as `pft clinic init` makes it)")
 
 deviceOpts(programs.command("push <file>").description("validate, sign with the clinic key and install a program on the device (the device checks signature and version)")).action(

@@ -15,4 +15,8 @@ export const EXIT = {
     usage: 2,
     noDevice: 3,
     busy: 4,
+    /** the trainer runs another firmware than this pft speaks to */
+    wrongFirmware: 5,
+    /** the link went away during the command (unplugged, simulator stopped) */
+    unplugged: 6,
 } as const

@@ -297,13 +297,18 @@ export class TrainerClient {
      * the upload is incomplete (a lost chunk), uploads it again (chunks are
      * written at their offset: repeats change nothing).
      */
-    async pushProgram(envelope: Buffer, onProgress?: (sentBytes: number, total: number) => void): Promise<ProgramResultReport> {
+    async pushProgram(
+        envelope: Buffer,
+        onProgress?: (sentBytes: number, total: number) => void,
+        chunkBytes: number = PUSH_CHUNK_BYTES
+    ): Promise<ProgramResultReport> {
+        const step = Math.max(1, Math.min(PUSH_CHUNK_BYTES, Math.floor(chunkBytes)))
         const cmd = packetInfo(TRAINER_SERVICE, "program_chunk", "command")
         const crc = zlibCrc32(envelope)
         let result: ProgramResultReport | undefined
         for (let attempt = 0; attempt < 3; attempt++) {
-            for (let at = 0; at < envelope.length; at += PUSH_CHUNK_BYTES) {
-                const data = envelope.subarray(at, Math.min(envelope.length, at + PUSH_CHUNK_BYTES))
+            for (let at = 0; at < envelope.length; at += step) {
+                const data = envelope.subarray(at, Math.min(envelope.length, at + step))
                 await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat!, [at, envelope.length, data])))
                 onProgress?.(at + data.length, envelope.length)
             }

@@ -1,4 +1,5 @@
 /** `npm run bench`: runs every benchmark, prints its figures and records them in bench/results.json. */
+import { benchFeedbackLatency } from "./feedback-latency"
 import { benchProbeRate } from "./probe-rate"
 import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
@@ -12,6 +13,7 @@ const benches: [string, () => Promise<Figures>][] = [
     ["VM cost of the per-sample path", benchVmCost],
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
     ["stim supervisor random soak", benchSupervisorSoak],
+    ["LED feedback latency (core)", benchFeedbackLatency],
     ["session log pull over the simulated bus", benchLogPull],
     ["progress report: a year of one patient, an archive of 200 patients", benchReport],
 ]

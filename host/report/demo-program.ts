@@ -6,7 +6,7 @@
  * visit half-way, asks for more holds. Both pass the device's own
  * validation (tests/host/report/demo.test.ts).
  */
-import type { Program } from "../../src/core/program/types"
+import { noContraindications, type Program } from "../../src/core/program/types"
 
 export const DEMO_PATIENT = "P-DEMO"
 export const DEMO_PROGRAM_ID = "relax-then-tone"
@@ -25,20 +25,7 @@ export function demoProgram(version: 1 | 2, patientRef = DEMO_PATIENT): Program 
         programVersion: version,
         patientRef,
         channels: "both",
-        contraindications: {
-            pregnant: false,
-            pacemakerOrImplant: false,
-            activeInfection: false,
-            undiagnosedBleeding: false,
-            recentSurgeryOrBirth: false,
-            pelvicCancer: false,
-            impairedSensation: false,
-            brokenSkinOrMucosa: false,
-            epilepsy: false,
-            cognitiveImpairment: false,
-            metalImplantOrIud: false,
-            largeProlapse: false,
-        },
+        contraindications: noContraindications(),
         caps: { amplitudeMaxMa: 25, pulseWidthMaxUs: 250, frequencyMaxHz: 10, sessionStimMaxMin: 5 },
         relaxation: { restToneMaxUv: DEMO_GATE_UV, restToneSdMaxUv: DEMO_GATE_SD_UV, holdS: DEMO_GATE_HOLD_S, timeoutS: 240 },
         frequency: { sessionsPerDay: 1 },

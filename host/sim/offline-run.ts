@@ -12,7 +12,7 @@
 import { Cue } from "../../src/core/protocol/assessment"
 import { Channel, DEFAULT_MEASUREMENT, MeasurementSession, SessionState, type MeasurementOptions } from "../../src/core/session/measurement-session"
 import { cmH2OToHpa, uvToMv } from "../../src/core/units"
-import type { DeviceRep, DeviceSummary } from "../device/trainer-client"
+import { SESSION_STATES, type DeviceRep, type DeviceSummary } from "../device/trainer-client"
 import type { AssessmentRunResult } from "./assessment-run"
 import { makeProfile, PatientModel, type PatientProfile, type ProfileName } from "./patient"
 import type { Program } from "../../src/core/program/types"
@@ -57,7 +57,6 @@ export interface OfflineProgramLog {
 }
 
 const RATE_HZ = 100
-const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault", "rating"] as const
 
 export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: OfflineProgramLog } {
     const model = new PatientModel(makeProfile(o.profile, o.overrides ?? {}), o.seed)

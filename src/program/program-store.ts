@@ -1,6 +1,7 @@
 import { hmac } from "@devicescript/crypto"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { crc32, fromHex, toHex, utf8Encode } from "../core/codec/bytes"
+import { bufferOf, bytesOf } from "../platform/buffers"
 import {
     decideProgramInstall,
     decodeEnvelope,
@@ -30,18 +31,6 @@ const MESSAGE_MAX_BYTES = 180
 const KEY_SETTING = "clinickey"
 const PROG_SETTING = "prog"
 const SLOT_PREFIX = "prog"
-
-function toBuffer(bytes: number[]): Buffer {
-    const b = Buffer.alloc(bytes.length)
-    for (let i = 0; i < bytes.length; i++) b[i] = bytes[i]
-    return b
-}
-
-function fromBuffer(b: Buffer): number[] {
-    const out: number[] = []
-    for (let i = 0; i < b.length; i++) out.push(b[i])
-    return out
-}
 
 /** The message cut to MESSAGE_MAX_BYTES of UTF-8, "..." marking a cut. */
 function cut(message: string): string {
@@ -196,7 +185,7 @@ export class ProgramStore {
         } catch (e) {
             return { seq: 0, version: this.version, status: ProgramStatus.Invalid, message: "not a signed program envelope: push a file made by `pft program push`" }
         }
-        const tag = fromBuffer(hmac(toBuffer(this.key), "sha256", toBuffer(env.signedBytes)))
+        const tag = bytesOf(hmac(bufferOf(this.key), "sha256", bufferOf(env.signedBytes)))
         const req = { installedVersion: this.version, installedBytes: this.programBytes, candidate: env, tagValid: tagsEqual(tag, env.tag) }
         const d = decideProgramInstall(req)
         const status = installStatus(req, d.accept, d.changed)
@@ -229,6 +218,6 @@ export class ProgramStore {
     }
 
     private computeKeyId(key: number[]): number {
-        return keyIdFromMac(fromBuffer(hmac(toBuffer(key), "sha256", toBuffer(keyIdMessage()))))
+        return keyIdFromMac(bytesOf(hmac(bufferOf(key), "sha256", bufferOf(keyIdMessage()))))
     }
 }

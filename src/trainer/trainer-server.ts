@@ -3,6 +3,7 @@ import { Server, startServer } from "@devicescript/server"
 import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
 import type { CueState } from "../core/session/measurement-session"
 import type { ProgramStore } from "../program/program-store"
+import { bufferOf, bytesOf } from "../platform/buffers"
 
 /** What the trainer reports live, in wire units. */
 export interface LiveValues {
@@ -35,19 +36,6 @@ export interface TrainerBackend {
     programs: ProgramStore
     pressButton(button: number): void
     setBatteryLow(low: boolean): void
-}
-
-function bytesOf(b: Buffer): number[] {
-    const out: number[] = []
-    if (!b) return out
-    for (let i = 0; i < b.length; i++) out.push(b[i])
-    return out
-}
-
-function bufferOf(bytes: number[]): Buffer {
-    const b = Buffer.alloc(bytes.length)
-    for (let i = 0; i < bytes.length; i++) b[i] = bytes[i]
-    return b
 }
 
 /** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */

@@ -14,6 +14,7 @@ import {
     isToningPhase,
     keyIdFromMac,
     lockingFlags,
+    noContraindications,
     phaseDurationS,
     tagsEqual,
     validateProgram,
@@ -26,22 +27,7 @@ import type { NumericCase, ThrowCase } from "./types"
 
 type Rec = Record<string, unknown>
 
-export function noContraindications(): Contraindications {
-    return {
-        pregnant: false,
-        pacemakerOrImplant: false,
-        activeInfection: false,
-        undiagnosedBleeding: false,
-        recentSurgeryOrBirth: false,
-        pelvicCancer: false,
-        impairedSensation: false,
-        brokenSkinOrMucosa: false,
-        epilepsy: false,
-        cognitiveImpairment: false,
-        metalImplantOrIud: false,
-        largeProlapse: false,
-    }
-}
+export { noContraindications }
 
 /** A small valid program (relax, then flicks gated on relaxation); a fresh object every call. */
 export function smallProgram(): Program {

@@ -3,28 +3,12 @@
 // fresh object on every call, and a rig that drives a runner with samples
 // at a fixed step and collects its events. Kept to the DeviceScript subset.
 import type { RepMetrics } from "../../src/core/metrics/types"
-import type { Contraindications, Phase, Program, RelaxationCriterion, StimPhase } from "../../src/core/program/types"
+import { noContraindications, type Phase, type Program, type RelaxationCriterion, type StimPhase } from "../../src/core/program/types"
 import { DEFAULT_RUNNER, SessionRunner, type RunnerOptions } from "../../src/core/runner/session-runner"
 import { ButtonKind, RunnerEventKind, type RunnerEvent } from "../../src/core/runner/types"
 
 type Rec = Record<string, unknown>
 
-export function noFlags(): Contraindications {
-    return {
-        pregnant: false,
-        pacemakerOrImplant: false,
-        activeInfection: false,
-        undiagnosedBleeding: false,
-        recentSurgeryOrBirth: false,
-        pelvicCancer: false,
-        impairedSensation: false,
-        brokenSkinOrMucosa: false,
-        epilepsy: false,
-        cognitiveImpairment: false,
-        metalImplantOrIud: false,
-        largeProlapse: false,
-    }
-}
 
 export function baselinePhase(durationS?: number): Phase {
     return { kind: "baseline", durationS: durationS ?? 10 }
@@ -105,7 +89,7 @@ export interface ProgramOverrides {
  */
 export function makeProgram(o?: ProgramOverrides): Program {
     const over = o ?? {}
-    const flags = noFlags()
+    const flags = noContraindications()
     const fr = flags as unknown as Rec
     if (over.flags) for (const f of over.flags) fr[f] = true
     let relaxation: RelaxationCriterion | undefined = { restToneMaxUv: 4, restToneSdMaxUv: 1, holdS: 5, timeoutS: 30 }

@@ -60,6 +60,13 @@ export const CONTRAINDICATIONS = [
 ] as const
 export type Contraindication = (typeof CONTRAINDICATIONS)[number]
 
+/** Every contraindication question answered "no" (examples and fixtures; a real program answers each). */
+export function noContraindications(): Contraindications {
+    const c: Record<string, boolean> = {}
+    for (const k of CONTRAINDICATIONS) c[k] = false
+    return c as unknown as Contraindications
+}
+
 export interface Contraindications {
     /** pregnant or trying to conceive */
     pregnant: boolean

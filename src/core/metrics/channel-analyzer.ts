@@ -1239,7 +1239,7 @@ export class ChannelAnalyzer {
         if (from < r.onsetRawMs) from = r.onsetRawMs
         let top = this.ringMax(from, atMs)
         if (!(top - base > minAmp)) return -1
-        let t25 = this.lastCrossingDown(base + FALL_LO * (top - base), from, untilMs)
+        let t25 = this.crossing(base + FALL_LO * (top - base), false, from, untilMs)
         if (t25 < 0) return -1
         let from2 = t25 - FALL_TOP_SPAN_MS
         if (from2 < from) from2 = from
@@ -1257,10 +1257,6 @@ export class ChannelAnalyzer {
         return off > r.onsetRawMs ? off : -1
     }
 
-    /** [ms] the last downward crossing of `level` with both samples in [fromMs, toMs], -1 if none. */
-    private lastCrossingDown(level: number, fromMs: number, toMs: number): number {
-        return this.crossing(level, false, fromMs, toMs)
-    }
 
     /**
      * Highest ring value with time in [fromMs, toMs] (ringMaxMs: its time);

@@ -5,6 +5,7 @@
  * touching the database.
  */
 import type { ChannelSummary, RepRecord } from "../../src/core/log/records"
+import type { QuarantineItem } from "../logs/verify"
 import { unpackI16, type Archive, type StartTimeSource } from "./archive"
 
 export interface SessionListRow {
@@ -79,17 +80,11 @@ export interface TraceChunk {
     emgX10: number[]
 }
 
-export interface QuarantineRow {
+/** A quarantined stretch as the archive keeps it: the pull's item, with its session and when it was found. */
+export interface QuarantineRow extends QuarantineItem {
     sessionId: number
     sessionNo: number
     deviceId: string
-    offset: number
-    length: number
-    bytes: number[]
-    code: string
-    expected: string
-    found: string
-    message: string
     detectedAtMs: number
 }
 

@@ -1,23 +1,8 @@
 /** A session as the terminal shows it: per-rep table and the session summary, units on every number. */
-import { RepFlag } from "../../src/core/metrics/types"
 import type { DeviceRep, DeviceSummary } from "../device/trainer-client"
+import { repFlagWords } from "../logs/names"
 import type { AssessmentRunResult } from "../sim/assessment-run"
 import { percentile, type SessionScore } from "../sim/scoring"
-
-const FLAG_NAMES: [number, string][] = [
-    [RepFlag.NoContraction, "no contraction"],
-    [RepFlag.Interrupted, "interrupted"],
-    [RepFlag.Dropout, "samples lost"],
-    [RepFlag.Saturated, "saturated"],
-    [RepFlag.StartedHigh, "started high"],
-    [RepFlag.NoRelease, "no release"],
-]
-
-export function flagWords(flags: number): string {
-    return FLAG_NAMES.filter(([bit]) => flags & bit)
-        .map(([, w]) => w)
-        .join(", ")
-}
 
 function n(v: number, digits = 1): string {
     return v < 0 ? "-" : v.toFixed(digits)
@@ -30,7 +15,7 @@ function repLine(r: DeviceRep, unit: string): string {
         `peak ${n(r.peak)} ${unit} (${n(r.peakPctMvc, 0)} %MVC)`,
         `hold ${n(r.holdAtTargetMs / 1000)} s, CV ${n(r.holdCv, 2)}`,
         `release ${n(r.releaseLatencyMs, 0)} ms`,
-        flagWords(r.flags),
+        repFlagWords(r.flags),
     ]
         .filter(Boolean)
         .join("  ")

@@ -54,7 +54,7 @@ import {
     rmsCurrentDensityMaPerCm2,
     type StimOutput,
 } from "../limits"
-import type { StimPhaseSettings } from "./plan"
+import { StimMode, type StimPhaseSettings } from "./plan"
 import { StimEventKind, type ContraindicationFlags, type StimEvent, type StimSessionConfig, type StimStep } from "./supervisor"
 
 function finite(x: number | undefined): boolean {
@@ -356,7 +356,6 @@ function rampMs(x: number): number {
 
 /** Same settings after the documented normalization (ramps clamped; the ETS trigger only counts in ETS). */
 function sameSettings(a: StimPhaseSettings, b: StimPhaseSettings): boolean {
-    const ets = 3
     return (
         a.mode === b.mode &&
         a.frequencyHz === b.frequencyHz &&
@@ -365,6 +364,6 @@ function sameSettings(a: StimPhaseSettings, b: StimPhaseSettings): boolean {
         a.restMs === b.restMs &&
         rampMs(a.rampUpMs) === rampMs(b.rampUpMs) &&
         rampMs(a.rampDownMs) === rampMs(b.rampDownMs) &&
-        (a.mode !== ets || a.triggerPct === b.triggerPct)
+        (a.mode !== StimMode.Ets || a.triggerPct === b.triggerPct)
     )
 }

@@ -235,10 +235,18 @@ export class TrainerClient {
         }
     }
 
-    private async readRegister(name: string): Promise<unknown[]> {
+    /**
+     * Reads a register, retrying like `request`: a read changes nothing, and
+     * jacdac-ts gives one refresh only 150 ms, which a device busy right
+     * after boot (or a serial link) can miss.
+     */
+    private async readRegister(name: string, tries = 3): Promise<unknown[]> {
         const reg = this.service.register(packetInfo(TRAINER_SERVICE, name).identifier)
-        if (!(await reg.refresh())) throw new Error(`the trainer did not answer a read of ${name}`)
-        return (reg.unpackedValue ?? []) as unknown[]
+        for (let i = 0; i < tries; i++) {
+            if (await reg.refresh()) return (reg.unpackedValue ?? []) as unknown[]
+            await new Promise(r => setTimeout(r, 100))
+        }
+        throw new Error(`the trainer did not answer a read of ${name} after ${tries} tries`)
     }
 
     /** The program in force, the clinic key id and the outcome of the last install or provisioning. */

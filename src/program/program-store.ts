@@ -5,7 +5,7 @@ import { bufferOf, bytesOf } from "../platform/buffers"
 import {
     decideProgramInstall,
     decodeEnvelope,
-    decodeAndValidate,
+    decodeForDevice,
     ENVELOPE_MAX_BYTES,
     installStatus,
     releaseProgramTables,
@@ -64,11 +64,16 @@ export interface ProgramResult {
 export class ProgramStore {
     private key: number[] = []
     private keyId = 0
-    private envelope: number[] = []
-    private programBytes: number[] = []
+    // Bytes kept across calls are Buffers: a number[] costs 8 bytes of heap
+    // per byte, and three copies of a 1 KB envelope ran the VM's ~64 KB
+    // heap out during an install (PANIC 60004 in program_commit).
+    private envelope: Buffer = Buffer.alloc(0)
+    private programBytes: Buffer = Buffer.alloc(0)
     private version = 0
     private current: Program | undefined = undefined
-    private staging: number[] = []
+    private staging: Buffer = Buffer.alloc(0)
+    /** 1 where a staging byte was received (retries may repeat chunks) */
+    private received: Buffer = Buffer.alloc(0)
     /** the settings slot of the program in force ("" before any) */
     private slot = ""
     private stagingTotal = 0
@@ -91,9 +96,9 @@ export class ProgramStore {
         try {
             const bytes = fromHex(hex)
             const env = decodeEnvelope(bytes)
-            const checked = decodeAndValidate(env.programBytes)
-            if (!checked.ok) throw new Error("stored program does not validate")
-            this.putInForce(bytes, env, checked.program)
+            const checked = decodeForDevice(env.programBytes)
+            if (!checked.program) throw new Error("stored program refused: " + checked.problem)
+            this.putInForce(bufferOf(bytes), env, checked.program)
             this.last = { seq: this.seq, version: env.programVersion, status: ProgramStatus.Installed, message: "version " + env.programVersion + " in force (from storage)" }
         } catch (e) {
             this.last = { seq: this.seq, version: 0, status: ProgramStatus.Invalid, message: "the stored program was damaged and is not used: push the program again" }
@@ -127,8 +132,8 @@ export class ProgramStore {
     }
 
     /** Up to READ_CHUNK_BYTES of the envelope in force from `offset`. */
-    readEnvelope(offset: number): number[] {
-        if (offset < 0 || offset >= this.envelope.length) return []
+    readEnvelope(offset: number): Buffer {
+        if (offset < 0 || offset >= this.envelope.length) return Buffer.alloc(0)
         return this.envelope.slice(offset, Math.min(this.envelope.length, offset + READ_CHUNK_BYTES))
     }
 
@@ -155,20 +160,25 @@ export class ProgramStore {
     }
 
     /** Writes a chunk of an envelope being uploaded; a new total starts over. */
-    chunk(offset: number, total: number, data: number[]): void {
+    chunk(offset: number, total: number, data: Buffer): void {
         if (total <= 0 || total > ENVELOPE_MAX_BYTES || offset < 0 || offset + data.length > total) return
         if (total !== this.stagingTotal) {
-            this.staging = []
-            for (let i = 0; i < total; i++) this.staging.push(-1)
+            this.staging = Buffer.alloc(total)
+            this.received = Buffer.alloc(total)
             this.stagingTotal = total
         }
-        for (let i = 0; i < data.length; i++) this.staging[offset + i] = data[i]
+        this.staging.blitAt(offset, data, 0, data.length)
+        this.received.fillAt(offset, data.length, 1)
     }
 
     /** Verifies and installs the staged envelope; the program in force changes only if accepted and new. */
     async commit(crc: number, total: number): Promise<ProgramResult> {
         this.seq++
         const r = await this.tryCommit(crc, total)
+        // a commit consumes the upload: a retry of it re-sends the chunks
+        this.staging = Buffer.alloc(0)
+        this.received = Buffer.alloc(0)
+        this.stagingTotal = 0
         releaseProgramTables()
         this.last = { seq: this.seq, version: r.version, status: r.status, message: cut(r.message) }
         return this.last
@@ -177,29 +187,32 @@ export class ProgramStore {
     private async tryCommit(crc: number, total: number): Promise<ProgramResult> {
         if (this.key.length === 0)
             return { seq: 0, version: this.version, status: ProgramStatus.NoClinicKey, message: "no clinic key on this device: run `pft device provision` first" }
-        if (total !== this.stagingTotal || this.staging.indexOf(-1) >= 0 || crc32(this.staging) !== crc)
+        if (total !== this.stagingTotal || this.received.indexOf(0) >= 0)
+            return { seq: 0, version: this.version, status: ProgramStatus.Incomplete, message: "the upload is incomplete or damaged (size or CRC-32 differ): push again" }
+        const staged = bytesOf(this.staging)
+        if (crc32(staged) !== crc)
             return { seq: 0, version: this.version, status: ProgramStatus.Incomplete, message: "the upload is incomplete or damaged (size or CRC-32 differ): push again" }
         let env: ProgramEnvelope
         try {
-            env = decodeEnvelope(this.staging)
+            env = decodeEnvelope(staged)
         } catch (e) {
             return { seq: 0, version: this.version, status: ProgramStatus.Invalid, message: "not a signed program envelope: push a file made by `pft program push`" }
         }
         const tag = bytesOf(hmac(bufferOf(this.key), "sha256", bufferOf(env.signedBytes)))
-        const req = { installedVersion: this.version, installedBytes: this.programBytes, candidate: env, tagValid: tagsEqual(tag, env.tag) }
+        const req = { installedVersion: this.version, installedBytes: bytesOf(this.programBytes), candidate: env, tagValid: tagsEqual(tag, env.tag) }
         const d = decideProgramInstall(req)
         const status = installStatus(req, d.accept, d.changed)
         if (d.accept && d.changed && d.program) {
-            await this.persist(this.staging)
-            this.putInForce(this.staging.slice(0), env, d.program)
+            await this.persist(staged)
+            this.putInForce(this.staging, env, d.program)
             if (this.changeHandler) this.changeHandler(this.current)
         }
         return { seq: 0, version: this.version, status: status, message: d.reason }
     }
 
-    private putInForce(bytes: number[], env: ProgramEnvelope, program: Program) {
-        this.envelope = bytes
-        this.programBytes = env.programBytes
+    private putInForce(envelope: Buffer, env: ProgramEnvelope, program: Program) {
+        this.envelope = envelope
+        this.programBytes = bufferOf(env.programBytes)
         this.version = env.programVersion
         this.current = program
     }

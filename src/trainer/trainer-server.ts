@@ -3,7 +3,7 @@ import { Server, startServer } from "@devicescript/server"
 import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
 import type { CueState } from "../core/session/measurement-session"
 import type { ProgramStore } from "../program/program-store"
-import { bufferOf, bytesOf } from "../platform/buffers"
+import { bytesOf } from "../platform/buffers"
 
 /** What the trainer reports live, in wire units. */
 export interface LiveValues {
@@ -178,7 +178,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 
     programChunk(offset: number, total: number, data: Buffer) {
         const a = args(offset)
-        this.backend.programs.chunk(a[0], a[1], bytesOf(a[2]))
+        this.backend.programs.chunk(a[0], a[1], a[2])
     }
 
     async programCommit(crc32: number, total: number) {
@@ -189,7 +189,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 
     readProgram(offset: number): any {
         const at = args(offset)[0]
-        return [at, this.backend.programs.envelopeSize(), bufferOf(this.backend.programs.readEnvelope(at))]
+        return [at, this.backend.programs.envelopeSize(), this.backend.programs.readEnvelope(at)]
     }
 
     pressButton(button: number) {

@@ -165,6 +165,7 @@ import { windowSamples } from "../units"
 import { RunningStats, restMetricsOf } from "./running-stats"
 import { RepFlag, type RepMetrics, type SessionMetrics } from "./types"
 import { ValueHistogram } from "./value-histogram"
+import { requireOptions } from "../options"
 
 export interface ChannelAnalyzerOptions {
     /** [Hz] samples per second of this channel */
@@ -503,13 +504,8 @@ export class ChannelAnalyzer {
 
     constructor(options: ChannelAnalyzerOptions, repsPlanned: number) {
         const o = options
-        if (!(o.sampleRateHz > 0)) throw new RangeError("sampleRateHz must be > 0, got " + o.sampleRateHz)
-        if (!(o.kHigh > 0)) throw new RangeError("kHigh must be > 0, got " + o.kHigh)
-        if (!(o.kLow >= 0 && o.kLow <= o.kHigh)) throw new RangeError("kLow must be in [0, kHigh], got " + o.kLow)
-        if (!(o.minThreshold >= 0)) throw new RangeError("minThreshold must be >= 0, got " + o.minThreshold)
-        if (!(o.minOnMs >= 0) || !(o.minOffMs >= 0)) throw new RangeError("minOnMs and minOffMs must be >= 0")
-        if (!(o.inputDelayMs >= 0)) throw new RangeError("inputDelayMs must be >= 0, got " + o.inputDelayMs)
-        if (!(o.holdTargetPctMvc >= 0)) throw new RangeError("holdTargetPctMvc must be >= 0, got " + o.holdTargetPctMvc)
+        requireOptions(o, ["sampleRateHz", "kHigh"], ["kLow", "minThreshold", "minOnMs", "minOffMs", "inputDelayMs", "holdTargetPctMvc"])
+        if (!(o.kLow <= o.kHigh)) throw new RangeError("kLow must be in [0, kHigh], got " + o.kLow)
         if (!(repsPlanned >= 0)) throw new RangeError("repsPlanned must be >= 0, got " + repsPlanned)
         this.sampleMs = 1000 / o.sampleRateHz
         this.kHigh = o.kHigh

@@ -65,11 +65,15 @@ function writeNum(w: ByteWriter, f: FieldSpec, v: number) {
     else w.u32(n)
 }
 
-function readNum(r: ByteReader, f: FieldSpec): number {
+function readNum(r: ByteReader, f: FieldSpec, what: string, ranges: boolean): number {
     const width = numWidth(f)
     const n = width === 1 ? r.u8() : width === 2 ? r.u16() : r.u32()
     const scale = f.scale ?? 1
-    return scale === 1 ? n : n / scale
+    const v = scale === 1 ? n : n / scale
+    // the device has no validator (device-check.ts): the field table's range is checked here, for free
+    if (ranges && (v < (f.min ?? 0) || v > (f.max ?? v)))
+        throw new CodecError(what + ": " + v + " is out of range " + f.min + ".." + f.max + (f.unit ? " " + f.unit : ""))
+    return v
 }
 
 function writeObject(w: ByteWriter, o: Rec, fields: FieldSpec[]) {
@@ -123,7 +127,7 @@ function writeField(w: ByteWriter, f: FieldSpec, v: unknown) {
     }
 }
 
-function readObject(r: ByteReader, fields: FieldSpec[], what: string): Rec {
+function readObject(r: ByteReader, fields: FieldSpec[], what: string, ranges: boolean): Rec {
     const nBits = flagBitCount(fields)
     const bits: number[] = []
     for (let i = 0; i < nBits; i += 8) {
@@ -151,15 +155,15 @@ function readObject(r: ByteReader, fields: FieldSpec[], what: string): Rec {
     for (let i = 0; i < fields.length; i++) {
         if (!present[i]) continue
         const f = fields[i]
-        out[f.key] = f.kind === "bool" ? boolValue[i] : readField(r, f, what + "." + f.key)
+        out[f.key] = f.kind === "bool" ? boolValue[i] : readField(r, f, what === "" ? f.key : what + "." + f.key, ranges)
     }
     return out
 }
 
-function readField(r: ByteReader, f: FieldSpec, what: string): unknown {
+function readField(r: ByteReader, f: FieldSpec, what: string, ranges: boolean): unknown {
     switch (f.kind) {
         case "num":
-            return readNum(r, f)
+            return readNum(r, f, what, ranges)
         case "enum": {
             const values = f.values ?? []
             const i = r.u8()
@@ -169,7 +173,7 @@ function readField(r: ByteReader, f: FieldSpec, what: string): unknown {
         case "str":
             return r.str8()
         case "obj":
-            return readObject(r, f.fields ?? [], what)
+            return readObject(r, f.fields ?? [], what, ranges)
         case "phases": {
             const n = r.u8()
             const list: Rec[] = []
@@ -177,7 +181,7 @@ function readField(r: ByteReader, f: FieldSpec, what: string): unknown {
                 const k = r.u8()
                 if (k >= PHASE_KIND_VALUES.length) throw new CodecError("phases[" + i + "]: unknown kind " + k)
                 const kind = PHASE_KIND_VALUES[k]
-                const body = readObject(r, programTables().PHASE_FIELDS[kind], "phases[" + i + "]")
+                const body = readObject(r, programTables().PHASE_FIELDS[kind], "phases[" + i + "]", ranges)
                 const ph: Rec = { kind }
                 for (const key of Object.keys(body)) ph[key] = body[key]
                 list.push(ph)
@@ -205,17 +209,20 @@ export function encodeProgram(program: Program): number[] {
 }
 
 /**
- * The program in canonical bytes. Throws CodecError on malformed bytes; it
- * does not validate ranges and rules: use `decodeAndValidate` for bytes
- * from outside.
+ * The program in canonical bytes. Throws CodecError on malformed bytes and,
+ * with `ranges` (the default), on a number outside its field's range. It
+ * does not check the rules between fields: the host uses
+ * `decodeAndValidate` for bytes from outside, the device
+ * `decodeForDevice` (./device-check.ts).
  */
-export function decodeProgram(bytes: number[]): Program {
+export function decodeProgram(bytes: number[], ranges?: boolean): Program {
+    const checkRanges = ranges !== false
     const r = new ByteReader(bytes)
     const formatVersion = r.u8()
     if (formatVersion !== PROGRAM_FORMAT_VERSION)
         throw new CodecError("program format version " + formatVersion + ": this code reads version " + PROGRAM_FORMAT_VERSION)
     const programVersion = r.u32()
-    const body = readObject(r, programTables().ROOT_BODY_FIELDS, "program")
+    const body = readObject(r, programTables().ROOT_BODY_FIELDS, "", checkRanges)
     if (r.remaining() !== 0) throw new CodecError(r.remaining() + " bytes after the end of the program")
     const out: Rec = { formatVersion, programVersion }
     for (const k of Object.keys(body)) out[k] = body[k]
@@ -226,7 +233,8 @@ export function decodeProgram(bytes: number[]): Program {
 export function decodeAndValidate(bytes: number[]): ProgramValidation {
     let decoded: Program
     try {
-        decoded = decodeProgram(bytes)
+        // the validator reports every range error, not just the first
+        decoded = decodeProgram(bytes, false)
     } catch (e) {
         const message = e instanceof CodecError ? e.message : "undecodable"
         return { ok: false, errors: [{ path: "", value: bytes.length + " bytes", allowed: "a program encoding", message: "malformed program bytes: " + message }] }

@@ -28,8 +28,8 @@
  * No @devicescript imports: shared by the firmware and the host.
  */
 import { ByteReader, ByteWriter, CodecError, utf8Encode } from "../codec/bytes"
-import { decodeAndValidate } from "./codec"
-import { PROGRAM_FORMAT_VERSION, formatProgramError, type Program } from "./types"
+import { decodeForDevice } from "./device-check"
+import { PROGRAM_FORMAT_VERSION, type Program } from "./types"
 
 /** "PFTP" */
 export const ENVELOPE_MAGIC = [0x50, 0x46, 0x54, 0x50]
@@ -188,11 +188,9 @@ export function decideProgramInstall(req: InstallRequest): InstallDecision {
                 " or higher and push it again"
         )
     }
-    const checked = decodeAndValidate(c.programBytes)
-    if (!checked.ok) {
-        const more = checked.errors.length > 1 ? " (and " + (checked.errors.length - 1) + " more)" : ""
-        return refuse("the program is invalid: " + formatProgramError(checked.errors[0]) + more + "; fix it with `pft program validate` and push it again")
-    }
+    // the device's own check (device-check.ts): the full validator runs on the host before signing
+    const checked = decodeForDevice(c.programBytes)
+    if (!checked.program) return refuse("the program is invalid: " + checked.problem + "; fix it with `pft program validate` and push it again")
     const was = installed === 0 ? "no program was installed" : "replaces version " + installed
     return { accept: true, changed: true, reason: "version " + v + " installed (" + was + ")", program: checked.program }
 }

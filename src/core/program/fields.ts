@@ -92,107 +92,103 @@ export interface ProgramTables {
     ROOT_FIELDS: FieldSpec[]
 }
 
-function buildProgramTables(): ProgramTables {
-    const REST_TONE_UV: FieldSpec = { key: "restToneMaxUv", kind: "num", optional: true, unit: "uV", min: 0.5, max: 50, scale: 10 }
-    const REST_TONE_CMH2O: FieldSpec = { key: "restToneMaxCmH2O", kind: "num", optional: true, unit: "cmH2O", min: 0.5, max: 50, scale: 10 }
+/**
+ * Fields from a JSON list of rows `[key, kind, flags, unit, min, max,
+ * scale]` (num), `[key, kind, flags, min, max]` (str, phases) or `[key,
+ * kind, flags]`; `flags` 1 optional, 2 the range is the device's hard
+ * limit. `sub` holds an enum's values or an object's fields, by key. The
+ * tables are JSON text because text is data in a DeviceScript image, not
+ * bytecode, and the image holds at most 64 KB of bytecode: as object
+ * literals they took 3.7 KB of it (docs/engineering.md).
+ */
+function fieldsOf(json: string, sub?: Record<string, readonly string[] | FieldSpec[]>): FieldSpec[] {
+    const rows: any[][] = JSON.parse(json)
+    return rows.map(r => {
+        const kind = r[1] as FieldKind
+        const f: FieldSpec = { key: r[0], kind: kind }
+        if (r[2] & 1) f.optional = true
+        if (r[2] & 2) f.source = HARD
+        if (kind === "num") {
+            f.unit = r[3]
+            f.min = r[4]
+            f.max = r[5]
+            f.scale = r[6]
+        } else if (kind === "str" || kind === "phases") {
+            f.min = r[3]
+            f.max = r[4]
+        }
+        if (kind === "enum") f.values = sub ? (sub[f.key] as readonly string[]) : []
+        if (kind === "obj") f.fields = sub ? (sub[f.key] as FieldSpec[]) : []
+        return f
+    })
+}
 
+function buildProgramTables(): ProgramTables {
     const CONTRAINDICATION_FIELDS: FieldSpec[] = CONTRAINDICATIONS.map(c => ({ key: c as string, kind: "bool" as FieldKind }))
 
-    const CAPS_FIELDS: FieldSpec[] = [
-        { key: "amplitudeMaxMa", kind: "num", unit: "mA", min: AMPLITUDE_STEP_MA, max: AMPLITUDE_MAX_MA, scale: 1 / AMPLITUDE_STEP_MA, source: HARD },
-        { key: "pulseWidthMaxUs", kind: "num", unit: "us", min: PULSE_WIDTH_MIN_US, max: PULSE_WIDTH_MAX_US, scale: 1, source: HARD },
-        { key: "frequencyMaxHz", kind: "num", unit: "Hz", min: FREQUENCY_MIN_HZ, max: FREQUENCY_MAX_HZ, scale: 1, source: HARD },
-        { key: "sessionStimMaxMin", kind: "num", unit: "min", min: 1, max: SESSION_STIM_MAX_MIN, scale: 1, source: HARD },
-    ]
+    const CAPS_FIELDS = fieldsOf(
+        `[["amplitudeMaxMa","num",2,"mA",${AMPLITUDE_STEP_MA},${AMPLITUDE_MAX_MA},${1 / AMPLITUDE_STEP_MA}],` +
+            `["pulseWidthMaxUs","num",2,"us",${PULSE_WIDTH_MIN_US},${PULSE_WIDTH_MAX_US},1],` +
+            `["frequencyMaxHz","num",2,"Hz",${FREQUENCY_MIN_HZ},${FREQUENCY_MAX_HZ},1],` +
+            `["sessionStimMaxMin","num",2,"min",1,${SESSION_STIM_MAX_MIN},1]]`
+    )
 
-    const RELAXATION_FIELDS: FieldSpec[] = [
-        REST_TONE_UV,
-        { key: "restToneSdMaxUv", kind: "num", optional: true, unit: "uV", min: 0.1, max: 20, scale: 10 },
-        REST_TONE_CMH2O,
-        { key: "restToneSdMaxCmH2O", kind: "num", optional: true, unit: "cmH2O", min: 0.1, max: 10, scale: 10 },
-        { key: "holdS", kind: "num", unit: "s", min: 5, max: 300, scale: 1 },
-        { key: "timeoutS", kind: "num", unit: "s", min: 30, max: 1200, scale: 1 },
-    ]
+    const REST_TONE_UV = '["restToneMaxUv","num",1,"uV",0.5,50,10]'
+    const REST_TONE_CMH2O = '["restToneMaxCmH2O","num",1,"cmH2O",0.5,50,10]'
+    const RELAXATION_FIELDS = fieldsOf(
+        "[" +
+            REST_TONE_UV +
+            ',["restToneSdMaxUv","num",1,"uV",0.1,20,10],' +
+            REST_TONE_CMH2O +
+            ',["restToneSdMaxCmH2O","num",1,"cmH2O",0.1,10,10],' +
+            '["holdS","num",0,"s",5,300,1],' +
+            '["timeoutS","num",0,"s",30,1200,1]]'
+    )
 
-    const FREQUENCY_FIELDS: FieldSpec[] = [
-        { key: "sessionsPerDay", kind: "num", optional: true, unit: "sessions", min: 1, max: 3, scale: 1 },
-        { key: "sessionsPerWeek", kind: "num", optional: true, unit: "sessions", min: 1, max: 21, scale: 1 },
-    ]
+    const FREQUENCY_FIELDS = fieldsOf('[["sessionsPerDay","num",1,"sessions",1,3,1],["sessionsPerWeek","num",1,"sessions",1,21,1]]')
 
-    const TARGET_RAMP_FIELDS: FieldSpec[] = [
-        { key: "startPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 },
-        { key: "stepPctPerSession", kind: "num", unit: "% MVC", min: 1, max: 20, scale: 1 },
-        { key: "maxPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 },
-    ]
-
-    const TARGET_PCT: FieldSpec = { key: "targetPctMvc", kind: "num", unit: "% MVC", min: 10, max: 100, scale: 1 }
+    const TARGET_RAMP_FIELDS = fieldsOf(
+        '[["startPctMvc","num",0,"% MVC",10,100,1],["stepPctPerSession","num",0,"% MVC",1,20,1],["maxPctMvc","num",0,"% MVC",10,100,1]]'
+    )
 
     /** Fields of each phase kind, after its `kind` (which every phase has). */
     const PHASE_FIELDS: Record<string, FieldSpec[]> = {
-        baseline: [{ key: "durationS", kind: "num", unit: "s", min: 10, max: 600, scale: 1 }],
-        relax: [
-            { key: "durationS", kind: "num", unit: "s", min: 30, max: 1800, scale: 1 },
-            { key: "breathPeriodS", kind: "num", unit: "s", min: 4, max: 20, scale: 10 },
-            REST_TONE_UV,
-            REST_TONE_CMH2O,
-        ],
-        flicks: [
-            { key: "reps", kind: "num", unit: "reps", min: 1, max: 50, scale: 1 },
-            { key: "onS", kind: "num", unit: "s", min: 0.5, max: 5, scale: 10 },
-            { key: "offS", kind: "num", unit: "s", min: 1, max: 30, scale: 10 },
-            TARGET_PCT,
-        ],
-        holds: [
-            { key: "reps", kind: "num", unit: "reps", min: 1, max: 30, scale: 1 },
-            { key: "workS", kind: "num", unit: "s", min: 2, max: 60, scale: 10 },
-            { key: "restS", kind: "num", unit: "s", min: 2, max: 120, scale: 10 },
-            { key: "targetPctMvc", kind: "num", optional: true, unit: "% MVC", min: 10, max: 100, scale: 1 },
-            { key: "targetRamp", kind: "obj", optional: true, fields: TARGET_RAMP_FIELDS },
-        ],
-        assessment: [
-            { key: "preBaselineS", kind: "num", optional: true, unit: "s", min: 10, max: 300, scale: 1 },
-            { key: "flickReps", kind: "num", optional: true, unit: "reps", min: 0, max: 10, scale: 1 },
-            { key: "flickOnS", kind: "num", optional: true, unit: "s", min: 0.5, max: 5, scale: 10 },
-            { key: "flickOffS", kind: "num", optional: true, unit: "s", min: 1, max: 30, scale: 10 },
-            { key: "holdReps", kind: "num", optional: true, unit: "reps", min: 0, max: 10, scale: 1 },
-            { key: "holdWorkS", kind: "num", optional: true, unit: "s", min: 2, max: 60, scale: 10 },
-            { key: "holdRestS", kind: "num", optional: true, unit: "s", min: 2, max: 60, scale: 10 },
-            { key: "enduranceS", kind: "num", optional: true, unit: "s", min: 0, max: 120, scale: 1 },
-            { key: "postBaselineS", kind: "num", optional: true, unit: "s", min: 10, max: 300, scale: 1 },
-        ],
-        stim: [
-            { key: "mode", kind: "enum", values: STIM_MODES },
-            { key: "waveform", kind: "enum", values: WAVEFORMS },
-            { key: "frequencyHz", kind: "num", unit: "Hz", min: FREQUENCY_MIN_HZ, max: FREQUENCY_MAX_HZ, scale: 1, source: HARD },
-            { key: "pulseWidthUs", kind: "num", unit: "us", min: PULSE_WIDTH_MIN_US, max: PULSE_WIDTH_MAX_US, scale: 1, source: HARD },
-            { key: "durationS", kind: "num", unit: "s", min: 30, max: SESSION_STIM_MAX_MS / 1000, scale: 1, source: HARD },
-            { key: "rampUpS", kind: "num", unit: "s", min: RAMP_MIN_S, max: RAMP_MAX_S, scale: 10, source: HARD },
-            { key: "rampDownS", kind: "num", unit: "s", min: RAMP_MIN_S, max: RAMP_MAX_S, scale: 10, source: HARD },
-            { key: "workS", kind: "num", optional: true, unit: "s", min: 1, max: 60, scale: 10 },
-            { key: "restS", kind: "num", optional: true, unit: "s", min: 1, max: 120, scale: 10 },
-            { key: "targetPctMvc", kind: "num", optional: true, unit: "% MVC", min: 10, max: 100, scale: 1 },
-            { key: "triggerPctOfTarget", kind: "num", optional: true, unit: "% of target", min: 10, max: 100, scale: 1 },
-            { key: "triggerChannel", kind: "enum", optional: true, values: TRIGGER_CHANNELS },
-        ],
+        baseline: fieldsOf('[["durationS","num",0,"s",10,600,1]]'),
+        relax: fieldsOf('[["durationS","num",0,"s",30,1800,1],["breathPeriodS","num",0,"s",4,20,10],' + REST_TONE_UV + "," + REST_TONE_CMH2O + "]"),
+        flicks: fieldsOf(
+            '[["reps","num",0,"reps",1,50,1],["onS","num",0,"s",0.5,5,10],["offS","num",0,"s",1,30,10],["targetPctMvc","num",0,"% MVC",10,100,1]]'
+        ),
+        holds: fieldsOf(
+            '[["reps","num",0,"reps",1,30,1],["workS","num",0,"s",2,60,10],["restS","num",0,"s",2,120,10],' +
+                '["targetPctMvc","num",1,"% MVC",10,100,1],["targetRamp","obj",1]]',
+            { targetRamp: TARGET_RAMP_FIELDS }
+        ),
+        assessment: fieldsOf(
+            '[["preBaselineS","num",1,"s",10,300,1],["flickReps","num",1,"reps",0,10,1],["flickOnS","num",1,"s",0.5,5,10],' +
+                '["flickOffS","num",1,"s",1,30,10],["holdReps","num",1,"reps",0,10,1],["holdWorkS","num",1,"s",2,60,10],' +
+                '["holdRestS","num",1,"s",2,60,10],["enduranceS","num",1,"s",0,120,1],["postBaselineS","num",1,"s",10,300,1]]'
+        ),
+        stim: fieldsOf(
+            '[["mode","enum",0],["waveform","enum",0],' +
+                `["frequencyHz","num",2,"Hz",${FREQUENCY_MIN_HZ},${FREQUENCY_MAX_HZ},1],` +
+                `["pulseWidthUs","num",2,"us",${PULSE_WIDTH_MIN_US},${PULSE_WIDTH_MAX_US},1],` +
+                `["durationS","num",2,"s",30,${SESSION_STIM_MAX_MS / 1000},1],` +
+                `["rampUpS","num",2,"s",${RAMP_MIN_S},${RAMP_MAX_S},10],["rampDownS","num",2,"s",${RAMP_MIN_S},${RAMP_MAX_S},10],` +
+                '["workS","num",1,"s",1,60,10],["restS","num",1,"s",1,120,10],["targetPctMvc","num",1,"% MVC",10,100,1],' +
+                '["triggerPctOfTarget","num",1,"% of target",10,100,1],["triggerChannel","enum",1]]',
+            { mode: STIM_MODES, waveform: WAVEFORMS, triggerChannel: TRIGGER_CHANNELS }
+        ),
     }
 
     /** The first bytes of the encoding, fixed so a reader can tell version and replay before anything else. */
-    const ROOT_HEADER_FIELDS: FieldSpec[] = [
-        { key: "formatVersion", kind: "num", unit: "", min: 1, max: 1, scale: 1 },
-        { key: "programVersion", kind: "num", unit: "", min: 1, max: 4294967295, scale: 1 },
-    ]
+    const ROOT_HEADER_FIELDS = fieldsOf('[["formatVersion","num",0,"",1,1,1],["programVersion","num",0,"",1,4294967295,1]]')
 
-    const ROOT_BODY_FIELDS: FieldSpec[] = [
-        { key: "programId", kind: "str", min: 1, max: ID_LENGTH_MAX },
-        { key: "patientRef", kind: "str", min: 1, max: ID_LENGTH_MAX },
-        { key: "channels", kind: "enum", values: CHANNELS },
-        { key: "contraindications", kind: "obj", fields: CONTRAINDICATION_FIELDS },
-        { key: "caps", kind: "obj", optional: true, fields: CAPS_FIELDS },
-        { key: "relaxation", kind: "obj", optional: true, fields: RELAXATION_FIELDS },
-        { key: "frequency", kind: "obj", fields: FREQUENCY_FIELDS },
-        { key: "usesDilators", kind: "bool", optional: true },
-        { key: "phases", kind: "phases", min: 1, max: PHASES_MAX },
-    ]
+    const ROOT_BODY_FIELDS = fieldsOf(
+        `[["programId","str",0,1,${ID_LENGTH_MAX}],["patientRef","str",0,1,${ID_LENGTH_MAX}],["channels","enum",0],` +
+            '["contraindications","obj",0],["caps","obj",1],["relaxation","obj",1],["frequency","obj",0],' +
+            `["usesDilators","bool",1],["phases","phases",0,1,${PHASES_MAX}]]`,
+        { channels: CHANNELS, contraindications: CONTRAINDICATION_FIELDS, caps: CAPS_FIELDS, relaxation: RELAXATION_FIELDS, frequency: FREQUENCY_FIELDS }
+    )
 
     const ROOT_FIELDS: FieldSpec[] = [...ROOT_HEADER_FIELDS, ...ROOT_BODY_FIELDS]
     return {

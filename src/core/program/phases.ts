@@ -42,33 +42,38 @@ export interface ContraindicationRule {
     locks: Modality[]
 }
 
-/** Which modality each contraindication locks (sources in the file header). */
-export const CONTRAINDICATION_RULES: ContraindicationRule[] = [
-    // [Design] [NT-FAQ] [Elitone] [PFS]
-    { flag: "pregnant", locks: ["probe", "stim"] },
-    // [Design] [NT-FAQ] [Elitone] [PFS]
-    { flag: "pacemakerOrImplant", locks: ["stim"] },
-    // [Design] [NT-FAQ] [PFS]; an infected vagina is not probed either
-    { flag: "activeInfection", locks: ["probe", "stim"] },
-    // [Design]; not probed until diagnosed
-    { flag: "undiagnosedBleeding", locks: ["probe", "stim"] },
-    // [NT-FAQ] 12 weeks, [Elitone] [PFS] 6 weeks: tissue healing
-    { flag: "recentSurgeryOrBirth", locks: ["probe", "stim"] },
-    // [NT-FAQ] [Elitone]
-    { flag: "pelvicCancer", locks: ["stim"] },
-    // [NT-FAQ]: cannot judge a safe intensity
-    { flag: "impairedSensation", locks: ["stim"] },
-    // [NT-FAQ] [PFS]
-    { flag: "brokenSkinOrMucosa", locks: ["stim"] },
-    // [Elitone]
-    { flag: "epilepsy", locks: ["stim"] },
-    // [Elitone]
-    { flag: "cognitiveImpairment", locks: ["stim"] },
-    // [Elitone]
-    { flag: "metalImplantOrIud", locks: ["stim"] },
-    // [NT-FAQ]: the probe does not stay in place
-    { flag: "largeProlapse", locks: ["probe", "stim"] },
-]
+/**
+ * Which modality each contraindication locks (sources in the file header).
+ * JSON text: data, not bytecode, in the firmware image (fields.ts fieldsOf).
+ */
+export const CONTRAINDICATION_RULES: ContraindicationRule[] = JSON.parse(
+    "[" +
+        // [Design] [NT-FAQ] [Elitone] [PFS]
+        '{"flag":"pregnant","locks":["probe","stim"]},' +
+        // [Design] [NT-FAQ] [Elitone] [PFS]
+        '{"flag":"pacemakerOrImplant","locks":["stim"]},' +
+        // [Design] [NT-FAQ] [PFS]; an infected vagina is not probed either
+        '{"flag":"activeInfection","locks":["probe","stim"]},' +
+        // [Design]; not probed until diagnosed
+        '{"flag":"undiagnosedBleeding","locks":["probe","stim"]},' +
+        // [NT-FAQ] 12 weeks, [Elitone] [PFS] 6 weeks: tissue healing
+        '{"flag":"recentSurgeryOrBirth","locks":["probe","stim"]},' +
+        // [NT-FAQ] [Elitone]
+        '{"flag":"pelvicCancer","locks":["stim"]},' +
+        // [NT-FAQ]: cannot judge a safe intensity
+        '{"flag":"impairedSensation","locks":["stim"]},' +
+        // [NT-FAQ] [PFS]
+        '{"flag":"brokenSkinOrMucosa","locks":["stim"]},' +
+        // [Elitone]
+        '{"flag":"epilepsy","locks":["stim"]},' +
+        // [Elitone]
+        '{"flag":"cognitiveImpairment","locks":["stim"]},' +
+        // [Elitone]
+        '{"flag":"metalImplantOrIud","locks":["stim"]},' +
+        // [NT-FAQ]: the probe does not stay in place
+        '{"flag":"largeProlapse","locks":["probe","stim"]}' +
+        "]"
+)
 
 /** The flags set in `c` that lock `modality`, in CONTRAINDICATIONS order; empty means unlocked. */
 export function lockingFlags(c: Contraindications, modality: Modality): Contraindication[] {

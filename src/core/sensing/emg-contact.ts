@@ -41,6 +41,7 @@
  */
 import { windowSamples } from "../units"
 import { isUsableSample, WindowStats } from "../window-stats"
+import { requireOptions } from "../options"
 
 export enum EmgContact {
     Unknown = 0,
@@ -109,15 +110,9 @@ export const DEFAULT_EMG_CONTACT: EmgContactOptions = {
 }
 
 function checkOptions(o: EmgContactOptions): void {
-    if (!(o.sampleRateHz > 0)) throw new RangeError("sampleRateHz must be > 0")
-    if (!(o.flatWindowMs > 0)) throw new RangeError("flatWindowMs must be > 0")
+    requireOptions(o, ["sampleRateHz", "flatWindowMs", "flatSdUv", "saturationUv", "jumpUv", "jumpWindowMs"], ["saturationHoldMs"])
     if (windowSamples(o.flatWindowMs, o.sampleRateHz) < 2)
         throw new RangeError("flatWindowMs must cover at least 2 samples")
-    if (!(o.flatSdUv > 0)) throw new RangeError("flatSdUv must be > 0")
-    if (!(o.saturationUv > 0)) throw new RangeError("saturationUv must be > 0")
-    if (!(o.saturationHoldMs >= 0)) throw new RangeError("saturationHoldMs must be >= 0")
-    if (!(o.jumpUv > 0)) throw new RangeError("jumpUv must be > 0")
-    if (!(o.jumpWindowMs > 0)) throw new RangeError("jumpWindowMs must be > 0")
     if (!(o.jumpCountLimit >= 1) || Math.floor(o.jumpCountLimit) !== o.jumpCountLimit)
         throw new RangeError("jumpCountLimit must be an integer >= 1")
 }

@@ -48,6 +48,7 @@
  */
 import { windowSamples } from "../units"
 import { isUsableSample, WindowStats } from "../window-stats"
+import { requireOptions } from "../options"
 
 export enum ProbeState {
     NotInserted = 0,
@@ -146,18 +147,13 @@ const CLIP_PLATEAU_FRACTION = 0.5
 const DRIFT_NEAR_ZERO_SDS = 2
 
 function checkOptions(o: PressureConditionerOptions): void {
-    if (!(o.sampleRateHz > 0)) throw new RangeError("sampleRateHz must be > 0")
-    if (!(o.stabilityWindowMs > 0)) throw new RangeError("stabilityWindowMs must be > 0")
+    requireOptions(o, ["sampleRateHz", "stabilityWindowMs", "stabilitySdCmH2O", "driftTimeConstantMs"], ["removalHoldMs", "maxDriftCmH2O"])
     if (windowSamples(o.stabilityWindowMs, o.sampleRateHz) < 2)
         throw new RangeError("stabilityWindowMs must cover at least 2 samples")
-    if (!(o.stabilitySdCmH2O > 0)) throw new RangeError("stabilitySdCmH2O must be > 0")
     if (!(o.removalThresholdCmH2O < o.insertionThresholdCmH2O))
         throw new RangeError("removalThresholdCmH2O must be below insertionThresholdCmH2O")
-    if (!(o.removalHoldMs >= 0)) throw new RangeError("removalHoldMs must be >= 0")
     if (!(o.fullScaleCmH2O > o.insertionThresholdCmH2O))
         throw new RangeError("fullScaleCmH2O must be above insertionThresholdCmH2O")
-    if (!(o.driftTimeConstantMs > 0)) throw new RangeError("driftTimeConstantMs must be > 0")
-    if (!(o.maxDriftCmH2O >= 0)) throw new RangeError("maxDriftCmH2O must be >= 0")
 }
 
 export class PressureConditioner {

@@ -1,5 +1,6 @@
 /** `npm run bench`: runs every benchmark, prints its figures and records them in bench/results.json. */
 import { benchFeedbackLatency } from "./feedback-latency"
+import { benchFeedbackLatencyDevice } from "./feedback-latency-device"
 import { benchProbeRate } from "./probe-rate"
 import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
@@ -14,6 +15,7 @@ const benches: [string, () => Promise<Figures>][] = [
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
     ["stim supervisor random soak", benchSupervisorSoak],
     ["LED feedback latency (core)", benchFeedbackLatency],
+    ["LED feedback latency on the device (VM, bus)", benchFeedbackLatencyDevice],
     ["session log pull over the simulated bus", benchLogPull],
     ["progress report: a year of one patient, an archive of 200 patients", benchReport],
 ]

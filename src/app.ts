@@ -1,54 +1,79 @@
 import * as ds from "@devicescript/core"
-import { cmH2OToHpa, uvToMv } from "./core/units"
-import { DEFAULT_MEASUREMENT, MeasurementSession } from "./core/session/measurement-session"
+import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "./core/session/measurement-session"
 import { startProbeInput } from "./sensing/probe-input"
 import { startTrainerServer } from "./trainer/trainer-server"
 import { ProgramStore } from "./program/program-store"
 import { useBufferStores } from "./platform/buffer-store"
+import { ButtonKind, DEFAULT_RUNNER, SessionRunner } from "./core/runner"
+import { RunnerStatus } from "./feedback/runner-status"
+import type { LedBarOutput } from "./feedback/led-bar-output"
+
+/** The board's own patient interface (none in the simulator: the trainer service carries both). */
+export interface BoardIo {
+    ledBar?: LedBarOutput
+    /** start/pause, up, down, stop: ButtonKind 1..4 in this order */
+    buttons?: ds.Button[]
+}
 
 /** [ms] period of the live report to the host (10 Hz is enough to watch). */
 const LIVE_REPORT_INTERVAL_MS = 100
 
+/** Calls `press(kind)` on each press of `button`. */
+function onPress(button: ds.Button, kind: number, press: (kind: number) => Promise<void>) {
+    button.down.subscribe(async () => await press(kind))
+}
+
 /**
- * Wires the firmware: probe samples -> measurement session (sensing,
- * assessment cues, metrics) -> trainer service. The same wiring runs in the
- * simulator and on the board.
+ * Wires the firmware: probe samples -> measurement session (sensing, the
+ * program runner or the built-in assessment, metrics) -> LED frame and
+ * trainer service. The same wiring runs in the simulator and on the board.
  */
-export async function startApp() {
+export async function startApp(io: BoardIo = {}) {
     // sample rings and windows as 4-byte floats: the VM heap is ~64 KB
     useBufferStores()
     const programs = new ProgramStore()
     await programs.load()
     const session = new MeasurementSession(DEFAULT_MEASUREMENT)
-    let lastSeq = 0
+    const status = new RunnerStatus()
     let cueDirty = false
-    const trainer = startTrainerServer({
-        sessionState: () => session.sessionState(),
-        cue: () => session.cue(),
-        startSession: () => {
-            // the program runner does not fit the 64 KB bytecode image yet: the built-in assessment runs
+    const startSession = async () => {
+        const program = programs.program()
+        if (program === undefined) {
+            // no program installed: the built-in Glazer assessment
             session.start()
-        },
-        stopSession: () => session.stop(),
-        rep: (index, channel) => session.rep(index, channel),
-        summary: channel => session.summary(channel),
-        repsPlanned: () => session.plannedReps(),
-        lostInSession: () => session.lostInSession(),
-        sessionTimeMs: () => session.sampleTimeMs(),
-        programs: programs,
-        pressButton: button => session.button(button),
-        setBatteryLow: low => {
-            if (low) session.batteryLow()
-        },
-    })
+            return
+        }
+        const options = Object.assign({}, DEFAULT_RUNNER)
+        options.sessionsDone = programs.sessionsDone()
+        if (session.start(program, p => new SessionRunner(p, options))) await programs.countSession()
+    }
+    // a button press, on the board or from the trainer's press_button: start/pause starts a session when none runs
+    const press = async (kind: number) => {
+        const state = session.sessionState()
+        if (kind === ButtonKind.StartPause && (state === SessionState.Ready || state === SessionState.Done)) await startSession()
+        else session.button(kind)
+    }
+    if (io.buttons) for (let i = 0; i < io.buttons.length; i++) onPress(io.buttons[i], i + 1, press)
+    const showLed = async () => {
+        if (io.ledBar) await io.ledBar.show(status.frame())
+    }
     const input = startProbeInput(
         (seq, pressureHpa, emgMv, lostBefore) => {
             session.push(seq, pressureHpa, emgMv, lostBefore)
-            lastSeq = seq
+            trainer.lastSeq = seq
             if (session.takeCueChange()) cueDirty = true
         },
         intervalMs => session.setSampleInterval(intervalMs)
     )
+    // (samples reach the session from the input's own fiber, once this one waits: trainer is set by then)
+    const trainer = startTrainerServer({
+        session: session,
+        sequence: input.sequence,
+        programs: programs,
+        status: status,
+        startSession: startSession,
+        pressButton: press,
+    })
     input.onBatchDone(async () => {
         // the metrics' shape fits, in a turn of their own: the VM kills long synchronous stretches
         await ds.sleep(0)
@@ -58,22 +83,24 @@ export async function startApp() {
             cueDirty = false
             await trainer.pushCue()
         }
+        // the patient's LED bar: a new frame goes out at once (feedback latency, docs/feedback.md)
+        if (status.update(session.programRunner(), session.sampleTimeMs())) {
+            await showLed()
+            await trainer.pushLed()
+        }
         for (const rep of session.takeFinishedReps()) await trainer.announceRep(rep)
         if (session.takeSessionFinished()) await trainer.announceSessionEnd()
     })
     setInterval(async () => {
-        trainer.setLive({
-            lastSeq: lastSeq,
-            samplesReceived: input.sequence.receivedCount(),
-            samplesLost: input.sequence.lostCount(),
-            pressureHpa: cmH2OToHpa(session.pressureCmH2O()),
-            emgMv: uvToMv(session.emgUv()),
-            zeroHpa: cmH2OToHpa(session.zeroCmH2O()),
-            sampleTimeMs: Math.round(session.sampleTimeMs()),
-            probeState: session.probeState(),
-            emgContact: session.emgContact(),
-        })
         await trainer.pushLive()
         await trainer.pushCue()
+        // the frame again while a program runs (a lost report is not a lost frame), and the idle frame after one
+        const changed = status.update(session.programRunner(), session.sampleTimeMs())
+        if (changed || session.programRunner() !== null) {
+            await trainer.pushLed()
+            await trainer.pushRunner()
+        }
+        // the board's bar blinks by itself
+        await showLed()
     }, LIVE_REPORT_INTERVAL_MS)
 }

@@ -8,6 +8,7 @@ import { ProgramStatus } from "../../src/core/program/install-status"
 import { hpaToCmH2O, mvToUv } from "../../src/core/units"
 import type { RepMetrics, RestMetrics, SessionMetrics } from "../../src/core/metrics/types"
 import { Channel } from "../../src/core/session/measurement-session"
+import { PHASE_KINDS } from "../../src/core/program/types"
 import { TRAINER_SERVICE, packetInfo, registerReportCode, serviceInfo } from "../spec"
 
 /** A live report, in the units people read. */
@@ -61,6 +62,48 @@ export interface DeviceSummary extends SessionMetrics {
 export const SESSION_STATES = ["idle", "ready", "running", "paused", "done", "fault", "rating"] as const
 export type SessionState = (typeof SESSION_STATES)[number]
 
+/** The LED bar as the patient sees it (the `led` report). */
+export interface LedReport {
+    /** [ms] session sample time the frame was drawn at */
+    sampleTimeMs: number
+    /** Blink (src/core/feedback/led-bar.ts): 0 steady, 1 slow, 2 fast */
+    blink: number
+    /** 0xRRGGBB, pixel 0 at the bottom */
+    pixels: number[]
+    /** [ms] host clock when it arrived */
+    receivedAtMs: number
+}
+
+/** The program runner's status (the `runner` report). */
+export interface RunnerReport {
+    state: SessionState
+    /** -1 outside a program's session */
+    phaseIndex: number
+    /** the phase's kind (PHASE_KINDS), "" outside a session */
+    phaseKind: string
+    /** relaxation work before (or back from) toning */
+    gateWork: boolean
+    toning: boolean
+    /** the relaxation criterion was met this session */
+    gateMet: boolean
+    batteryLow: boolean
+    /** [%] of the relaxation hold done */
+    gateProgressPct: number
+    /** Notice (src/core/runner/types.ts): 0 none, 1 gate met, 2 gate not met, 3 spasm sign */
+    notice: number
+    ratingValue: number
+    faultCause: number
+    /** [uV or cmH2O, the band's channel] NaN unknown */
+    level: number
+    bandLow: number
+    bandHigh: number
+    /** [ms] host clock when it arrived */
+    receivedAtMs: number
+}
+
+/** phase_kind 255: no phase */
+const NO_PHASE_KIND = 255
+
 /** [bytes] envelope bytes per program_chunk command (the packet holds 236) */
 const PUSH_CHUNK_BYTES = 200
 
@@ -84,7 +127,17 @@ export interface ProgramStatusReport {
 }
 
 export class TrainerClient {
-    constructor(readonly service: jd.JDService) {}
+    constructor(private readonly found: jd.JDService) {}
+
+    /**
+     * The trainer service now. A restart of the device (it restarts into a
+     * newly installed program) makes jacdac-ts replace its service objects,
+     * so this looks it up on the device each time; subscriptions stay with
+     * the service object they were made on.
+     */
+    get service(): jd.JDService {
+        return this.found.device.service(this.found.serviceIndex) ?? this.found
+    }
 
     /** Calls `handler` for every live report; returns an unsubscribe. */
     onLive(handler: (report: LiveReport) => void): () => void {
@@ -125,9 +178,7 @@ export class TrainerClient {
     }
 
     async sessionState(): Promise<SessionState> {
-        const reg = this.service.register(packetInfo(TRAINER_SERVICE, "session_state").identifier)
-        if (!(await reg.refresh())) throw new Error("the trainer did not answer a register read")
-        const v = reg.unpackedValue?.[0] as number | undefined
+        const v = (await this.readRegister("session_state"))[0] as number | undefined
         return SESSION_STATES[v ?? 0] ?? "idle"
     }
 
@@ -139,6 +190,34 @@ export class TrainerClient {
             if (pkt.serviceCommand !== code) return
             const [startedAtMs, cue, block, repIndex, segmentIndex] = jd.jdunpack<number[]>(pkt.data, format)
             handler({ cue, block, repIndex, segmentIndex, startedAtMs })
+        })
+    }
+
+    /** Calls `handler` for every LED frame the device pushes (on change, and with each live report while a program runs). */
+    onLed(handler: (led: LedReport) => void): () => void {
+        return this.onReport("led", v => handler(decodeLed(v)))
+    }
+
+    /** Calls `handler` for every runner status the device pushes (with each LED frame). */
+    onRunner(handler: (runner: RunnerReport) => void): () => void {
+        return this.onReport("runner", v => handler(decodeRunner(v)))
+    }
+
+    /** The LED frame now. */
+    async led(): Promise<LedReport> {
+        return decodeLed(await this.readRegister("led"))
+    }
+
+    /** The program runner's status now. */
+    async runner(): Promise<RunnerReport> {
+        return decodeRunner(await this.readRegister("runner"))
+    }
+
+    private onReport(register: string, handler: (values: unknown[]) => void): () => void {
+        const code = registerReportCode(TRAINER_SERVICE, register)
+        const format = packetInfo(TRAINER_SERVICE, register).packFormat!
+        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
+            if (pkt.serviceCommand === code) handler(jd.jdunpack<unknown[]>(pkt.data, format))
         })
     }
 
@@ -178,6 +257,12 @@ export class TrainerClient {
     async pressButton(button: number): Promise<void> {
         const cmd = packetInfo(TRAINER_SERVICE, "press_button", "command")
         await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat!, [button])))
+    }
+
+    /** The battery monitor's verdict (the simulated power supply): low during a session ends it cleanly after the rep in progress. */
+    async setBatteryLow(low: boolean): Promise<void> {
+        const cmd = packetInfo(TRAINER_SERVICE, "set_battery_low", "command")
+        await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat!, [low ? 1 : 0])))
     }
 
     /** A finished rep on one channel, or undefined if it has not finished. */
@@ -241,8 +326,9 @@ export class TrainerClient {
      * after boot (or a serial link) can miss.
      */
     private async readRegister(name: string, tries = 3): Promise<unknown[]> {
-        const reg = this.service.register(packetInfo(TRAINER_SERVICE, name).identifier)
         for (let i = 0; i < tries; i++) {
+            // looked up on each try: a device restart replaces the service's objects
+            const reg = this.service.register(packetInfo(TRAINER_SERVICE, name).identifier)
             if (await reg.refresh()) return (reg.unpackedValue ?? []) as unknown[]
             await new Promise(r => setTimeout(r, 100))
         }
@@ -313,6 +399,8 @@ export class TrainerClient {
         const step = Math.max(1, Math.min(PUSH_CHUNK_BYTES, Math.floor(chunkBytes)))
         const cmd = packetInfo(TRAINER_SERVICE, "program_chunk", "command")
         const crc = zlibCrc32(envelope)
+        // the device restarts into a new program unless a session runs
+        const inSession = ["running", "paused", "rating"].includes(await this.sessionState())
         let result: ProgramResultReport | undefined
         for (let attempt = 0; attempt < 3; attempt++) {
             for (let at = 0; at < envelope.length; at += step) {
@@ -320,10 +408,30 @@ export class TrainerClient {
                 await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat!, [at, envelope.length, data])))
                 onProgress?.(at + data.length, envelope.length)
             }
+            const before = this.service
             result = await this.commandForResult("program_commit", [crc, envelope.length])
+            if (result.status === ProgramStatus.Installed && !inSession) await this.waitForRestart(before)
             if (result.status !== ProgramStatus.Incomplete) return result
         }
         return result!
+    }
+
+    /**
+     * After installing a program the device restarts into it when no session
+     * runs (services/trainer.md, program_commit): waits until it answers
+     * again, reporting its stored program (seq 0: nothing since boot), and
+     * jacdac-ts has replaced `before`, the service object of the device
+     * before the restart (subscriptions made on that one hear nothing more).
+     */
+    private async waitForRestart(before: jd.JDService, timeoutMs = 20000): Promise<void> {
+        const deadline = Date.now() + timeoutMs
+        for (;;) {
+            await new Promise(r => setTimeout(r, 200))
+            const s = this.service !== before ? await this.programStatus().catch(() => undefined) : undefined
+            if (s && s.result.seq === 0) return
+            if (Date.now() > deadline)
+                throw new Error(`the trainer did not answer within ${timeoutMs} ms of restarting into the new program: check its connection, then run \`pft program show\``)
+        }
     }
 
     /** The signed envelope of the program in force (empty if none). */
@@ -352,6 +460,35 @@ export class TrainerClient {
         const reg = this.service.register(packetInfo(TRAINER_SERVICE, "wall_clock").identifier)
         if (!(await reg.refresh())) throw new Error("the trainer did not answer a register read")
         return (reg.unpackedValue?.[0] as number) ?? 0
+    }
+}
+
+/** The `led` fields; the repeated colours come flat or as one-element rows, depending on the unpacker. */
+function decodeLed(v: unknown[]): LedReport {
+    const rest = v.slice(3).flat(2) as number[]
+    const count = Number(v[2] ?? 0)
+    return { sampleTimeMs: Number(v[0] ?? 0), blink: Number(v[1] ?? 0), pixels: rest.slice(0, count), receivedAtMs: Date.now() }
+}
+
+function decodeRunner(v: unknown[]): RunnerReport {
+    const n = v.map(x => Number(x))
+    const flags = n[3] ?? 0
+    return {
+        state: SESSION_STATES[n[0]] ?? "idle",
+        phaseIndex: n[1] ?? -1,
+        phaseKind: n[2] === NO_PHASE_KIND ? "" : (PHASE_KINDS[n[2]] ?? ""),
+        gateWork: (flags & 1) !== 0,
+        toning: (flags & 2) !== 0,
+        gateMet: (flags & 4) !== 0,
+        batteryLow: (flags & 8) !== 0,
+        gateProgressPct: n[4] ?? 0,
+        notice: n[5] ?? 0,
+        ratingValue: n[6] ?? 0,
+        faultCause: n[7] ?? 0,
+        level: n[8] ?? NaN,
+        bandLow: n[9] ?? NaN,
+        bandHigh: n[10] ?? NaN,
+        receivedAtMs: Date.now(),
     }
 }
 

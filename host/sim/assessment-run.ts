@@ -6,8 +6,8 @@
  */
 import { Channel } from "../../src/core/session/measurement-session"
 import { assessmentDurationMs, assessmentSegments, GLAZER_ASSESSMENT } from "../../src/core/protocol/assessment"
-import { findTrainer, type CueReport, type DeviceRep, type DeviceSummary, type TrainerClient } from "../device/trainer-client"
-import { startProbeFeed, type SampleSource } from "./probe-feed"
+import { findTrainer, type CueReport, type DeviceRep, type DeviceSummary, type SessionState, type TrainerClient } from "../device/trainer-client"
+import { startProbeFeed, type ProbeFeed, type SampleSource } from "./probe-feed"
 import { hostProbe } from "./probe-server"
 import { firmwareCrash, type Simulation } from "./simulation"
 
@@ -29,6 +29,12 @@ export interface AssessmentRunOptions {
     stopAtSeq?: number
     /** resolves to stop the session early (Ctrl-C, --duration) */
     stopSignal?: Promise<void>
+    /** the session is over in these states (default: done; a program's session asks the rating first) */
+    endWhen?: (state: SessionState) => boolean
+    /** [ms] of sample time the session may take at most (default: the built-in assessment's) */
+    maxSessionMs?: number
+    /** the feed started: its clock times what the bus shows against the patient (benchmarks) */
+    onFeed?: (feed: ProbeFeed) => void
 }
 
 export interface AssessmentRunResult {
@@ -88,6 +94,7 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
               }
             : undefined,
     })
+    o.onFeed?.(feed)
     const offs: (() => void)[] = []
     try {
         const trainer = await findTrainer(o.sim.bus, 20000)
@@ -129,10 +136,12 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
             offs.push(trainer.onLive(r => r.lastSeq >= at && requestStop()))
         }
         o.stopSignal?.then(requestStop)
+        const ended = o.endWhen ?? ((s: SessionState) => s === "done")
+        const maxSessionMs = o.maxSessionMs ?? assessmentDurationMs(assessmentSegments(GLAZER_ASSESSMENT))
         await trainer.waitForState(s => {
             if (stopRequested && s !== "done") trainer.stopSession().catch(() => {})
-            return s === "done"
-        }, (assessmentDurationMs(assessmentSegments(GLAZER_ASSESSMENT)) / speed) * 2 + 30000)
+            return ended(s) || (stopRequested && s === "done")
+        }, (maxSessionMs / speed) * 2 + 30000)
         const wallSeconds = (Date.now() - started) / 1000
         feed.stop()
         const reps = { emg: await readAllReps(trainer, Channel.Emg, planned), pressure: await readAllReps(trainer, Channel.Pressure, planned) }

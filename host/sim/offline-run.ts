@@ -62,7 +62,8 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
     const model = new PatientModel(makeProfile(o.profile, o.overrides ?? {}), o.seed)
     const log: OfflineProgramLog = { cues: [], events: [], states: [] }
     const actions = [...(o.actions ?? [])].sort((a, b) => a.atMs - b.atMs)
-    const session = new MeasurementSession(o.measurement ?? DEFAULT_MEASUREMENT)
+    // every runner event is read after each sample: 64 is far more than a sample makes
+    const session = new MeasurementSession({ ...(o.measurement ?? DEFAULT_MEASUREMENT), runnerEventsKept: 64 })
     const intervalMs = 1000 / RATE_HZ
     const batch = o.batchSize ?? 2
     const delay = o.cueDelaySamples ?? 2
@@ -130,7 +131,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
     const releaseMs: Record<number, number> = {}
     for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")
     log.events.push(...session.takeRunnerEvents())
-    return { run, truth, score: scoreSession(run, truth, { trace, releaseMs }), program: log }
+    return { run, truth, trace, score: scoreSession(run, truth, { trace, releaseMs }), program: log }
 }
 
 function readReps(session: MeasurementSession, channel: Channel): DeviceRep[] {

@@ -4,7 +4,7 @@
  * accuracy benchmark and `pft sim`.
  */
 import { runAssessment, type AssessmentRunOptions, type AssessmentRunResult } from "./assessment-run"
-import { makeProfile, PatientModel, patientSource, type GroundTruth, type ProfileName } from "./patient"
+import { makeProfile, PatientModel, patientSource, type GroundTruth, type PatientProfile, type ProfileName } from "./patient"
 import { RELEASE_FRACTION, scoreSession, type NoiseFreeTrace, type SessionScore } from "./scoring"
 import type { Simulation } from "./simulation"
 
@@ -16,18 +16,25 @@ export interface PatientRunOptions {
     speed: number
     stopSignal?: AssessmentRunOptions["stopSignal"]
     onCue?: AssessmentRunOptions["onCue"]
+    /** the patient's parameters changed from the profile's */
+    overrides?: Partial<PatientProfile>
+    endWhen?: AssessmentRunOptions["endWhen"]
+    maxSessionMs?: AssessmentRunOptions["maxSessionMs"]
+    onFeed?: AssessmentRunOptions["onFeed"]
 }
 
 export interface PatientRunResult {
     run: AssessmentRunResult
     truth: GroundTruth
     score: SessionScore
+    /** the patient's noise-free signals, by feed sample */
+    trace: NoiseFreeTrace
 }
 
 const RATE_HZ = 100
 
 export async function runPatient(o: PatientRunOptions): Promise<PatientRunResult> {
-    const model = new PatientModel(makeProfile(o.profile), o.seed)
+    const model = new PatientModel(makeProfile(o.profile, o.overrides ?? {}), o.seed)
     const source = patientSource(model, RATE_HZ)
     // the noise-free signals, sample by sample, to apply the device's metric definitions to the truth
     const trace: NoiseFreeTrace = { intervalMs: 1000 / RATE_HZ, emgUv: [], pressureCmH2O: [] }
@@ -48,9 +55,12 @@ export async function runPatient(o: PatientRunOptions): Promise<PatientRunResult
             o.onCue?.(c, t)
         },
         stopSignal: o.stopSignal,
+        endWhen: o.endWhen,
+        maxSessionMs: o.maxSessionMs,
+        onFeed: o.onFeed,
     })
     const truth = model.truth()
     const releaseMs: Record<number, number> = {}
     for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")
-    return { run, truth, score: scoreSession(run, truth, { trace, releaseMs }) }
+    return { run, truth, trace, score: scoreSession(run, truth, { trace, releaseMs }) }
 }

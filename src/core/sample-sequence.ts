@@ -54,8 +54,10 @@ export class SampleSequence {
     private expected = -1
     private received = 0
     private lost = 0
-    private duplicates = 0
-    private restarts = 0
+    /** batches that repeated samples already seen (public for tests, written only here: a getter costs bytecode) */
+    duplicates = 0
+    /** times the probe's counter started again */
+    restarts = 0
 
     /**
      * Accounts for a batch of `count` samples starting at `firstSeq`.
@@ -97,15 +99,6 @@ export class SampleSequence {
         return this.lost
     }
 
-    /** Batches that repeated samples already seen. */
-    duplicateCount(): number {
-        return this.duplicates
-    }
-
-    /** Times the probe's counter started again. */
-    restartCount(): number {
-        return this.restarts
-    }
 
     /** Sequence number of the last accepted sample, or -1 before any. */
     lastSeq(): number {

@@ -1,6 +1,6 @@
 import { hmac } from "@devicescript/crypto"
 import { readSetting, writeSetting } from "@devicescript/settings"
-import { crc32, fromHex, toHex, utf8Encode } from "../core/codec/bytes"
+import { crc32 } from "../core/codec/bytes"
 import { bufferOf, bytesOf } from "../platform/buffers"
 import {
     decideProgramInstall,
@@ -8,9 +8,8 @@ import {
     decodeForDevice,
     ENVELOPE_MAX_BYTES,
     installStatus,
-    releaseProgramTables,
     keyIdFromMac,
-    keyIdMessage,
+    KEY_ID_LABEL,
     ProgramStatus,
     READ_CHUNK_BYTES,
     SETTINGS_CHUNK_BYTES,
@@ -31,18 +30,13 @@ const MESSAGE_MAX_BYTES = 180
 const KEY_SETTING = "clinickey"
 const PROG_SETTING = "prog"
 const SLOT_PREFIX = "prog"
+/** sessions started with the program in force: {v: version, n: count} (the holds' target ramp) */
+const DONE_SETTING = "progdone"
 
-/** The message cut to MESSAGE_MAX_BYTES of UTF-8, "..." marking a cut. */
+/** The message cut to MESSAGE_MAX_BYTES of UTF-8, "..." marking a cut (the device's messages are ASCII: a cut never splits a character). */
 function cut(message: string): string {
-    if (utf8Encode(message).length <= MESSAGE_MAX_BYTES) return message
-    // a character is at most 3 UTF-8 bytes here (no astral characters in our messages)
-    let n = MESSAGE_MAX_BYTES - 3
-    let s = message.slice(0, n)
-    while (utf8Encode(s).length > MESSAGE_MAX_BYTES - 3) {
-        n = Math.floor(n * 0.8)
-        s = message.slice(0, n)
-    }
-    return s + "..."
+    const bytes = Buffer.from(message)
+    return bytes.length <= MESSAGE_MAX_BYTES ? message : bytes.slice(0, MESSAGE_MAX_BYTES - 3).toString() + "..."
 }
 
 export interface ProgramResult {
@@ -79,36 +73,32 @@ export class ProgramStore {
     private stagingTotal = 0
     private last: ProgramResult = { seq: 0, version: 0, status: ProgramStatus.None, message: "no program installed" }
     private seq = 0
-    private changeHandler: (p: Program | undefined) => void = undefined
+    private done = 0
 
     /** Reads the key and the program from settings. A damaged stored program is dropped (reported, not run). */
     async load(): Promise<void> {
         const keyHex: string = await readSetting(KEY_SETTING, "")
         if (keyHex.length === KEY_BYTES * 2) {
-            this.key = fromHex(keyHex)
+            this.key = bytesOf(Buffer.from(keyHex, "hex"))
             this.keyId = this.computeKeyId(this.key)
         }
+        const done: { v: number; n: number } = await readSetting(DONE_SETTING, { v: 0, n: 0 })
         const where: { slot: string; n: number } = await readSetting(PROG_SETTING, { slot: "", n: 0 })
         if (!(where.n > 0)) return
         this.slot = where.slot
         let hex = ""
         for (let i = 0; i < where.n; i++) hex += await readSetting(SLOT_PREFIX + where.slot + i, "")
         try {
-            const bytes = fromHex(hex)
-            const env = decodeEnvelope(bytes)
+            const stored = Buffer.from(hex, "hex")
+            const env = decodeEnvelope(bytesOf(stored))
             const checked = decodeForDevice(env.programBytes)
             if (!checked.program) throw new Error("stored program refused: " + checked.problem)
-            this.putInForce(bufferOf(bytes), env, checked.program)
+            this.putInForce(stored, env, checked.program)
+            if (done.v === this.version) this.done = done.n
             this.last = { seq: this.seq, version: env.programVersion, status: ProgramStatus.Installed, message: "version " + env.programVersion + " in force (from storage)" }
         } catch (e) {
             this.last = { seq: this.seq, version: 0, status: ProgramStatus.Invalid, message: "the stored program was damaged and is not used: push the program again" }
         }
-        // the validator's tables are not needed until the next install (heap)
-        releaseProgramTables()
-    }
-
-    onChange(handler: (p: Program | undefined) => void): void {
-        this.changeHandler = handler
     }
 
     program(): Program | undefined {
@@ -152,7 +142,7 @@ export class ProgramStore {
                     : { seq: this.seq, version: this.version, status: ProgramStatus.KeyConflict, message: "another clinic key is installed and cannot be replaced on the device" }
             return this.last
         }
-        await writeSetting(KEY_SETTING, toHex(keyBytes))
+        await writeSetting(KEY_SETTING, bufferOf(keyBytes).toString("hex"))
         this.key = keyBytes
         this.keyId = id
         this.last = { seq: this.seq, version: this.version, status: ProgramStatus.KeyInstalled, message: "clinic key installed" }
@@ -179,7 +169,6 @@ export class ProgramStore {
         this.staging = Buffer.alloc(0)
         this.received = Buffer.alloc(0)
         this.stagingTotal = 0
-        releaseProgramTables()
         this.last = { seq: this.seq, version: r.version, status: r.status, message: cut(r.message) }
         return this.last
     }
@@ -203,22 +192,33 @@ export class ProgramStore {
         const d = decideProgramInstall(req)
         const status = installStatus(req, d.accept, d.changed)
         if (d.accept && d.changed && d.program) {
-            await this.persist(staged)
+            await this.persist(this.staging)
             this.putInForce(this.staging, env, d.program)
-            if (this.changeHandler) this.changeHandler(this.current)
         }
         return { seq: 0, version: this.version, status: status, message: d.reason }
     }
 
+    /** Sessions started with the program in force (0 after an install). */
+    sessionsDone(): number {
+        return this.done
+    }
+
+    /** Counts a session started with the program in force. */
+    async countSession(): Promise<void> {
+        this.done++
+        await writeSetting(DONE_SETTING, { v: this.version, n: this.done })
+    }
+
     private putInForce(envelope: Buffer, env: ProgramEnvelope, program: Program) {
+        if (program !== this.current) this.done = 0
         this.envelope = envelope
         this.programBytes = bufferOf(env.programBytes)
         this.version = env.programVersion
         this.current = program
     }
 
-    private async persist(bytes: number[]): Promise<void> {
-        const hex = toHex(bytes)
+    private async persist(bytes: Buffer): Promise<void> {
+        const hex = bytes.toString("hex")
         const step = SETTINGS_CHUNK_BYTES * 2
         const slot = this.slot === "a" ? "b" : "a"
         let n = 0
@@ -231,6 +231,6 @@ export class ProgramStore {
     }
 
     private computeKeyId(key: number[]): number {
-        return keyIdFromMac(bytesOf(hmac(bufferOf(key), "sha256", bufferOf(keyIdMessage()))))
+        return keyIdFromMac(bytesOf(hmac(bufferOf(key), "sha256", Buffer.from(KEY_ID_LABEL))))
     }
 }

@@ -1,41 +1,29 @@
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
-import type { CueState } from "../core/session/measurement-session"
+import { SessionState, type MeasurementSession } from "../core/session/measurement-session"
+import { ProgramStatus } from "../core/program/install-status"
 import type { ProgramStore } from "../program/program-store"
+import type { RunnerStatus } from "../feedback/runner-status"
+import type { SampleSequence } from "../core/sample-sequence"
+import { cmH2OToHpa, uvToMv } from "../core/units"
 import { bytesOf } from "../platform/buffers"
 
-/** What the trainer reports live, in wire units. */
-export interface LiveValues {
-    lastSeq: number
-    samplesReceived: number
-    samplesLost: number
-    /** [hPa] */
-    pressureHpa: number
-    /** [mV] */
-    emgMv: number
-    /** [hPa] */
-    zeroHpa: number
-    /** [ms] session sample time */
-    sampleTimeMs: number
-    probeState: number
-    emgContact: number
-}
-
-/** What the server asks of the rest of the firmware. */
+/**
+ * What the server serves: the session, the program store and the runner's
+ * status, read directly (each forwarding closure would cost bytecode: the
+ * image holds at most 64 KB, docs/engineering.md).
+ */
 export interface TrainerBackend {
-    sessionState(): number
-    cue(): CueState
-    startSession(): void
-    stopSession(): void
-    rep(index: number, channel: number): RepMetrics | undefined
-    summary(channel: number): SessionMetrics
-    repsPlanned(): number
-    lostInSession(): number
-    sessionTimeMs(): number
+    session: MeasurementSession
+    /** the probe's sample sequence (received and lost counts) */
+    sequence: SampleSequence
     programs: ProgramStore
-    pressButton(button: number): void
-    setBatteryLow(low: boolean): void
+    status: RunnerStatus
+    /** starts the program in force, or the built-in assessment */
+    startSession(): Promise<void>
+    /** a patient button (ButtonKind), as if pressed on the device */
+    pressButton(kind: number): Promise<void>
 }
 
 /** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */
@@ -43,18 +31,9 @@ function args(first: any): any[] {
     return Array.isArray(first) ? first : [first]
 }
 
-class TrainerServer extends Server implements ds.PftTrainerServerSpec {
-    current: LiveValues = {
-        lastSeq: 0,
-        samplesReceived: 0,
-        samplesLost: 0,
-        pressureHpa: 0,
-        emgMv: 0,
-        zeroHpa: 0,
-        sampleTimeMs: 0,
-        probeState: 0,
-        emgContact: 0,
-    }
+class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHandle {
+    private ledSpec: ds.PacketSpec = undefined
+    lastSeq = 0
     /** [s] unix time at the moment `clockSetAtMs` (device monotonic) */
     private wallClockAtSetS = 0
     private clockSetAtMs = 0
@@ -63,13 +42,24 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
         super(ds.PftTrainer.spec)
     }
 
-    sessionState() {
-        return this.backend.sessionState()
+    sessionState(): number {
+        return this.backend.session.sessionState()
     }
 
     live(): [number, number, number, number, number, number, number, number, number] {
-        const v = this.current
-        return [v.lastSeq, v.samplesReceived, v.samplesLost, v.pressureHpa, v.emgMv, v.zeroHpa, v.sampleTimeMs, v.probeState, v.emgContact]
+        const s = this.backend.session
+        const q = this.backend.sequence
+        return [
+            this.lastSeq,
+            q.receivedCount(),
+            q.lostCount(),
+            cmH2OToHpa(s.pressureCmH2O()),
+            uvToMv(s.emgUv()),
+            cmH2OToHpa(s.zeroCmH2O()),
+            Math.round(s.sampleTimeMs()),
+            s.probeState(),
+            s.emgContact(),
+        ]
     }
 
     wallClock() {
@@ -78,7 +68,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
     }
 
     cue(): [number, number, number, number, number] {
-        const c = this.backend.cue()
+        const c = this.backend.session.cue()
         return [Math.round(c.startedAtMs), c.cue, c.block, c.repIndex, c.segmentIndex < 0 ? 0 : c.segmentIndex]
     }
 
@@ -87,19 +77,19 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
         this.clockSetAtMs = ds.millis()
     }
 
-    startSession() {
-        this.backend.startSession()
+    async startSession() {
+        await this.backend.startSession()
     }
 
     stopSession() {
-        this.backend.stopSession()
+        this.backend.session.stop()
     }
 
     readRep(repIndex: number, channel: number): any {
         const a = args(repIndex)
         const index = a[0]
         const ch = a.length > 1 ? a[1] : channel
-        const r = this.backend.rep(index, ch)
+        const r = this.backend.session.rep(index, ch)
         if (!r) return [index, ch, 0, 0, 0, 0, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0]
         return [
             index,
@@ -125,11 +115,12 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 
     readSummary(channel: number): any {
         const ch = args(channel)[0]
-        const s = this.backend.summary(ch)
+        const session = this.backend.session
+        const s = session.summary(ch)
         return [
             ch,
-            this.backend.sessionState(),
-            this.backend.repsPlanned(),
+            session.sessionState(),
+            session.plannedReps(),
             s.repsDone,
             s.preBaseline.mean,
             s.preBaseline.sd,
@@ -141,8 +132,8 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
             s.holdFatiguePct,
             s.enduranceDeclinePct,
             Math.round(s.timeOnTaskMs),
-            this.backend.lostInSession(),
-            Math.round(this.backend.sessionTimeMs()),
+            session.lostInSession(),
+            Math.round(session.sampleTimeMs()),
         ]
     }
 
@@ -152,6 +143,24 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 
     async pushCue() {
         await this._send(this.spec.lookup("cue").encode(this.cue()))
+    }
+
+    led(): any {
+        return this.backend.status.led()
+    }
+
+    runner(): any {
+        return this.backend.status.runner()
+    }
+
+    async pushLed() {
+        // looked up once: the frame goes out up to once per probe report
+        if (!this.ledSpec) this.ledSpec = this.spec.lookup("led")
+        await this._send(this.ledSpec.encode(this.led()))
+    }
+
+    async pushRunner() {
+        await this._send(this.spec.lookup("runner").encode(this.runner()))
     }
 
     programVersion() {
@@ -183,8 +192,14 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 
     async programCommit(crc32: number, total: number) {
         const a = args(crc32)
-        await this.backend.programs.commit(a[0], a[1])
+        const r = await this.backend.programs.commit(a[0], a[1])
         await this._send(this.spec.lookup("programResult").encode(this.programResult()))
+        // a new program in force and no session running: restart into it from a clean heap (services/trainer.md)
+        const state = this.backend.session.sessionState()
+        if (r.status === ProgramStatus.Installed && state !== SessionState.Running && state !== SessionState.Paused && state !== SessionState.Rating) {
+            await ds.sleep(50)
+            ds.restart()
+        }
     }
 
     readProgram(offset: number): any {
@@ -192,12 +207,12 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
         return [at, this.backend.programs.envelopeSize(), this.backend.programs.readEnvelope(at)]
     }
 
-    pressButton(button: number) {
-        this.backend.pressButton(args(button)[0])
+    async pressButton(button: number) {
+        await this.backend.pressButton(args(button)[0])
     }
 
     setBatteryLow(low: boolean) {
-        this.backend.setBatteryLow(!!args(low)[0])
+        if (args(low)[0]) this.backend.session.batteryLow()
     }
 
     async announceRep(index: number) {
@@ -210,9 +225,14 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec {
 }
 
 export interface TrainerHandle {
-    setLive(values: LiveValues): void
+    /** the last probe sample the session took (the `live` report's last_seq) */
+    lastSeq: number
     pushLive(): Promise<void>
     pushCue(): Promise<void>
+    /** sends the LED frame as a report */
+    pushLed(): Promise<void>
+    /** sends the runner status as a report */
+    pushRunner(): Promise<void>
     announceRep(index: number): Promise<void>
     announceSessionEnd(): Promise<void>
 }
@@ -221,13 +241,5 @@ export interface TrainerHandle {
 export function startTrainerServer(backend: TrainerBackend): TrainerHandle {
     const server = new TrainerServer(backend)
     startServer(server, { roleName: "trainer" })
-    return {
-        setLive: values => {
-            server.current = values
-        },
-        pushLive: async () => await server.pushLive(),
-        pushCue: async () => await server.pushCue(),
-        announceRep: async index => await server.announceRep(index),
-        announceSessionEnd: async () => await server.announceSessionEnd(),
-    }
+    return server
 }

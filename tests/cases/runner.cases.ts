@@ -3,7 +3,7 @@
 // DeviceScript VM (tests/vm/all-runner.vm.ts). Samples every 100 ms and a
 // 0.5 s rest window (5 buckets) keep each case to a few hundred samples
 // (the VM stops a synchronous stretch after 128 K steps).
-import { Blink, ledFrame, ledFrameKey, ON_TARGET } from "../../src/core/feedback/led-bar"
+import { Blink, ledFrame, ledFrameKey, LedColour } from "../../src/core/feedback/led-bar"
 import { RestWindow } from "../../src/core/runner/rest-window"
 import { planPhases, planSegmentOffsetMs, stimSettingsOf } from "../../src/core/runner/phase-plan"
 import { emptyView } from "../../src/core/runner/session-runner"
@@ -91,7 +91,7 @@ function relaxFrameGreens(level: number): number {
     v.scaleMax = 8
     v.level = level
     let n = 0
-    for (const p of ledFrame(v).pixels) if (p === ON_TARGET) n++
+    for (const p of ledFrame(v).pixels) if (p === LedColour.OnTarget) n++
     return n
 }
 
@@ -114,7 +114,7 @@ export const runnerCases: NumericCase[] = [
         actual: () => {
             const rig = vmRig(vmProgram())
             rig.feedTo(1500, 3)
-            return b(rig.runner.gateMet())
+            return b(rig.runner.view().gateMet)
         },
         expected: 1,
         tolerance: 0,
@@ -124,7 +124,7 @@ export const runnerCases: NumericCase[] = [
         actual: () => {
             const rig = vmRig(vmProgram())
             rig.feedTo(1400, 3)
-            return b(rig.runner.gateMet())
+            return b(rig.runner.view().gateMet)
         },
         expected: 0,
         tolerance: 0,
@@ -154,7 +154,7 @@ export const runnerCases: NumericCase[] = [
         actual: () => {
             const rig = vmRig(vmProgram())
             rig.feedTo(1500, 4)
-            return b(rig.runner.gateMet())
+            return b(rig.runner.view().gateMet)
         },
         expected: 1,
         tolerance: 0,
@@ -164,7 +164,7 @@ export const runnerCases: NumericCase[] = [
         actual: () => {
             const rig = vmRig(vmProgram())
             rig.feedTo(2900, 4.1)
-            return b(rig.runner.gateMet())
+            return b(rig.runner.view().gateMet)
         },
         expected: 0,
         tolerance: 0,
@@ -207,7 +207,7 @@ export const runnerCases: NumericCase[] = [
         actual: () => {
             const rig = vmRig(vmProgram({ phases: [flicksPhase(), relaxPhase({ durationS: 2 })] }))
             rig.feedTo(4000, 6)
-            return rig.runner.phaseIndex()
+            return rig.runner.view().phaseIndex
         },
         expected: 1,
         tolerance: 0,
@@ -229,7 +229,7 @@ export const runnerCases: NumericCase[] = [
         name: "a spasm sign sends the session back to gate work",
         actual: () => {
             const rig = spasmRig(6)
-            return gateWorkStarts(rig) * 10 + b(rig.runner.inGateWork())
+            return gateWorkStarts(rig) * 10 + b(rig.runner.view().gateWork)
         },
         expected: 21,
         tolerance: 0,
@@ -295,7 +295,7 @@ export const runnerCases: NumericCase[] = [
         name: "pacemaker: stim phases locked, relax runs",
         actual: () => {
             const rig = vmRig(vmProgram({ phases: [relaxStimPhase(), relaxPhase()], flags: ["pacemakerOrImplant"] }))
-            return rig.count(K.ContraindicationLock) * 10 + rig.runner.phaseIndex()
+            return rig.count(K.ContraindicationLock) * 10 + rig.runner.view().phaseIndex
         },
         expected: 11,
         tolerance: 0,
@@ -371,7 +371,7 @@ export const runnerCases: NumericCase[] = [
             let sum = 0
             for (const e of rig.events) if (e.kind === K.PhaseEnded) sum += e.value
             if (rig.runner.state() !== RunnerState.Rating) return -1
-            return sum - rig.runner.sessionRunningMs()
+            return sum - rig.runner.view().runningMs
         },
         expected: 0,
         tolerance: 0,

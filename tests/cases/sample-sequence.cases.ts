@@ -21,7 +21,7 @@ export const sequenceCases: NumericCase[] = [
     { name: "a missing batch counts its samples as lost", actual: () => feed([[0, 5], [10, 5]]).lostCount(), expected: 5, tolerance: 0 },
     { name: "the first batch may start anywhere", actual: () => feed([[1000, 4]]).lostCount(), expected: 0, tolerance: 0 },
     { name: "a repeated batch is not received twice", actual: () => feed([[0, 4], [4, 4], [4, 4]]).receivedCount(), expected: 8, tolerance: 0 },
-    { name: "a repeated batch is counted as a duplicate", actual: () => feed([[0, 4], [4, 4], [4, 4]]).duplicateCount(), expected: 1, tolerance: 0 },
+    { name: "a repeated batch is counted as a duplicate", actual: () => feed([[0, 4], [4, 4], [4, 4]]).duplicates, expected: 1, tolerance: 0 },
     { name: "a repeated batch is not a loss", actual: () => feed([[0, 4], [4, 4], [0, 4], [8, 4]]).lostCount(), expected: 0, tolerance: 0 },
     {
         name: "an overlapping batch hands over only its new samples",
@@ -32,7 +32,7 @@ export const sequenceCases: NumericCase[] = [
     { name: "sequence numbers wrap at 2^32 without loss", actual: () => feed([[4294967294, 2], [0, 2]]).lostCount(), expected: 0, tolerance: 0 },
     { name: "a loss across the wrap is counted", actual: () => feed([[4294967294, 2], [3, 2]]).lostCount(), expected: 3, tolerance: 0 },
     { name: "last sequence number after the wrap", actual: () => feed([[4294967294, 2], [0, 2]]).lastSeq(), expected: 1, tolerance: 0 },
-    { name: "a jump far back is a probe restart", actual: () => feed([[50000, 2], [0, 2]]).restartCount(), expected: 1, tolerance: 0 },
+    { name: "a jump far back is a probe restart", actual: () => feed([[50000, 2], [0, 2]]).restarts, expected: 1, tolerance: 0 },
     { name: "after a restart the new counter is followed", actual: () => feed([[50000, 2], [0, 2], [2, 2]]).lostCount(), expected: 0, tolerance: 0 },
     { name: "seqDistance forward", actual: () => seqDistance(10, 15), expected: 5, tolerance: 0 },
     { name: "seqDistance across the wrap", actual: () => seqDistance(4294967295, 1), expected: 2, tolerance: 0 },

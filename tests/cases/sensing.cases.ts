@@ -279,7 +279,7 @@ export const pressureCases: NumericCase[] = [
         actual: () => {
             const p = readyAt12(2)
             const out = feed(p, flat(0, 60))
-            return p.removals() * 10 + (out === 0 ? 1 : 0)
+            return p.removals * 10 + (out === 0 ? 1 : 0)
         },
         expected: 11,
         tolerance: 0,
@@ -291,7 +291,7 @@ export const pressureCases: NumericCase[] = [
             feed(p, flat(0.5, 20))
             feed(p, flat(12, 10))
             feed(p, flat(0.5, 20))
-            return p.removals() * 10 + p.state()
+            return p.removals * 10 + p.state()
         },
         expected: ProbeState.Ready,
         tolerance: 0,
@@ -302,7 +302,7 @@ export const pressureCases: NumericCase[] = [
             const p = new PressureConditioner(TEST_PRESSURE)
             feed(p, insertion(30, 12, 10, 0.3, 20, 5))
             feed(p, flat(0, 25))
-            return p.state() * 10 + p.removals()
+            return p.state() * 10 + p.removals
         },
         expected: ProbeState.Removed * 10 + 1,
         tolerance: 0,
@@ -355,7 +355,7 @@ export const pressureCases: NumericCase[] = [
         actual: () => {
             const p = readyAt12(2)
             feed(p, [100, 305, 310, 320, 301, 300, 250, 40])
-            return p.saturatedSamples() * 10 + b(p.saturated())
+            return p.saturatedSamples * 10 + b(p.saturated())
         },
         expected: 50,
         tolerance: 0,
@@ -367,7 +367,7 @@ export const pressureCases: NumericCase[] = [
             feed(p, [200, 287.5, 287.5])
             const before = b(p.saturated())
             feed(p, [287.5, 287.5, 287.5])
-            return before * 100 + b(p.saturated()) * 10 + p.saturatedSamples()
+            return before * 100 + b(p.saturated()) * 10 + p.saturatedSamples
         },
         expected: 13,
         tolerance: 0,
@@ -377,7 +377,7 @@ export const pressureCases: NumericCase[] = [
         actual: () => {
             const p = readyAt12(2)
             feed(p, flat(40, 30))
-            return p.saturatedSamples()
+            return p.saturatedSamples
         },
         expected: 0,
         tolerance: 0,
@@ -399,7 +399,7 @@ export const pressureCases: NumericCase[] = [
         actual: () => {
             const p = readyAt12(2)
             feed(p, flat(12.8, 200))
-            return p.zeroCmH2O() - p.autoZeroCmH2O()
+            return p.zeroCmH2O() - p.autoZeroCmH2O
         },
         expected: 0,
         tolerance: 0,
@@ -445,7 +445,7 @@ export const pressureCases: NumericCase[] = [
             const p = readyAt12(0.5)
             p.setResting(true)
             feed(p, flat(13.4, 150))
-            return p.zeroCmH2O() - p.autoZeroCmH2O()
+            return p.zeroCmH2O() - p.autoZeroCmH2O
         },
         expected: 0.5,
         tolerance: 1e-12,
@@ -456,7 +456,7 @@ export const pressureCases: NumericCase[] = [
             const p = readyAt12(0.5)
             p.setResting(true)
             feed(p, flat(10.8, 150))
-            return p.zeroCmH2O() - p.autoZeroCmH2O()
+            return p.zeroCmH2O() - p.autoZeroCmH2O
         },
         expected: -0.5,
         tolerance: 1e-12,
@@ -467,7 +467,7 @@ export const pressureCases: NumericCase[] = [
             const p = readyAt12(2)
             p.setResting(true)
             feed(p, flat(22, 200))
-            return p.zeroCmH2O() - p.autoZeroCmH2O()
+            return p.zeroCmH2O() - p.autoZeroCmH2O
         },
         expected: 0,
         tolerance: 0,
@@ -479,7 +479,7 @@ export const pressureCases: NumericCase[] = [
             const out = p.push(20)
             const again = p.push(NaN)
             p.push(Infinity)
-            return p.invalidSamples() * 100 + (again === out ? 10 : 0) + p.state()
+            return p.invalidSamples * 100 + (again === out ? 10 : 0) + p.state()
         },
         expected: 200 + 10 + ProbeState.Ready,
         tolerance: 0,
@@ -636,7 +636,7 @@ export const emgCases: NumericCase[] = [
         actual: () => {
             const m = goodMonitor()
             feedEmg(m, flat(0, 80))
-            return b(m.leadOff()) * 10 + m.leadOffEvents()
+            return b(m.leadOff()) * 10 + m.leadOffEvents
         },
         expected: 11,
         tolerance: 0,
@@ -694,7 +694,7 @@ export const emgCases: NumericCase[] = [
         actual: () => {
             const m = goodMonitor()
             feedEmg(m, spikes(60, [10], 5, 1800))
-            return m.leadOffEvents() * 10 + m.contact()
+            return m.leadOffEvents * 10 + m.contact()
         },
         expected: EmgContact.Good,
         tolerance: 0,
@@ -704,7 +704,7 @@ export const emgCases: NumericCase[] = [
         actual: () => {
             const m = goodMonitor()
             feedEmg(m, join(flat(200, 1), noisy(200, 1, 40, 29)))
-            return m.jumps() * 10 + m.contact()
+            return m.jumps * 10 + m.contact()
         },
         expected: 10 + EmgContact.Good,
         tolerance: 0,
@@ -714,7 +714,7 @@ export const emgCases: NumericCase[] = [
         actual: () => {
             const m = goodMonitor()
             feedEmg(m, spikes(30, [10], 2, 400))
-            return m.jumps() * 10 + m.contact()
+            return m.jumps * 10 + m.contact()
         },
         expected: 20 + EmgContact.Good,
         tolerance: 0,
@@ -724,7 +724,7 @@ export const emgCases: NumericCase[] = [
         actual: () => {
             const m = goodMonitor()
             feedEmg(m, [100, 250, 100, 250, 100, 250])
-            return m.jumps()
+            return m.jumps
         },
         expected: 0,
         tolerance: 0,
@@ -734,7 +734,7 @@ export const emgCases: NumericCase[] = [
         actual: () => {
             const m = goodMonitor()
             feedEmg(m, spikes(50, [5, 20, 35], 2, 400))
-            return m.jumps() * 10 + m.contact()
+            return m.jumps * 10 + m.contact()
         },
         expected: 60 + EmgContact.Jumpy,
         tolerance: 0,
@@ -770,7 +770,7 @@ export const emgCases: NumericCase[] = [
             feedEmg(m, live(60, 37))
             feedEmg(m, flat(1800, 20))
             feedEmg(m, live(60, 41))
-            return m.leadOffEvents()
+            return m.leadOffEvents
         },
         expected: 2,
         tolerance: 0,
@@ -781,7 +781,7 @@ export const emgCases: NumericCase[] = [
             const m = goodMonitor()
             const st = m.push(NaN)
             m.push(-Infinity)
-            return m.invalidSamples() * 10 + st
+            return m.invalidSamples * 10 + st
         },
         expected: 20 + EmgContact.Good,
         tolerance: 0,

@@ -71,7 +71,7 @@ describe("sample sequence accounting", () => {
                     }
                     if (!sentAny) return
                     expect(seq.receivedCount() + seq.lostCount()).toBe(lastSentEnd - firstSent)
-                    expect(seq.restartCount()).toBe(0)
+                    expect(seq.restarts).toBe(0)
                 }
             )
         )

@@ -126,7 +126,7 @@ describe("pressure conditioner properties", () => {
                     }
                     prev = st
                 }
-                expect(p.removals()).toBe(entries)
+                expect(p.removals).toBe(entries)
             })
         )
     })
@@ -138,7 +138,7 @@ describe("pressure conditioner properties", () => {
                 p.setResting(true)
                 for (const raw of signal) {
                     p.push(raw)
-                    expect(Math.abs(p.zeroCmH2O() - p.autoZeroCmH2O())).toBeLessThanOrEqual(options.maxDriftCmH2O + 1e-9)
+                    expect(Math.abs(p.zeroCmH2O() - p.autoZeroCmH2O)).toBeLessThanOrEqual(options.maxDriftCmH2O + 1e-9)
                 }
             })
         )
@@ -155,7 +155,7 @@ describe("pressure conditioner properties", () => {
                     if (raw >= options.fullScaleCmH2O) expect(p.saturated()).toBe(true)
                     if (p.saturated()) flagged++
                 }
-                expect(p.saturatedSamples()).toBe(flagged)
+                expect(p.saturatedSamples).toBe(flagged)
             })
         )
     })
@@ -183,12 +183,12 @@ describe("EMG contact properties", () => {
                     if (leadOff && !prevLeadOff) entries++
                     prevLeadOff = leadOff
                 }
-                expect(m.leadOffEvents()).toBe(entries)
+                expect(m.leadOffEvents).toBe(entries)
             })
         )
     })
 
-    test("jumps() counts steps above jumpUv between usable samples", () => {
+    test("jumps counts steps above jumpUv between usable samples", () => {
         fc.assert(
             fc.property(emgSignal, emgOptions, (signal, options) => {
                 const m = new EmgContactMonitor(options)
@@ -200,7 +200,7 @@ describe("EMG contact properties", () => {
                     if (prev !== undefined && Math.abs(v - prev) > options.jumpUv) expected++
                     prev = v
                 }
-                expect(m.jumps()).toBe(expected)
+                expect(m.jumps).toBe(expected)
             })
         )
     })

@@ -2,9 +2,8 @@
 // with the session runner, src/core/) against simulated patients, in Node
 // (host/sim/offline-run.ts): relaxation first, toning only after the gate,
 // a spasm sends the session back to relaxation, and the buttons and the
-// battery behave as the programs issue says. (The runner does not fit the
-// firmware's 64 KB bytecode image yet, so these run the core without the VM;
-// docs/engineering.md.)
+// battery behave as the programs issue says. The same runner on the firmware
+// in the VM: tests/e2e/runner.test.ts (a shorter program: VM time is dear).
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, test } from "vitest"

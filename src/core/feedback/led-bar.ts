@@ -45,52 +45,58 @@
  */
 import { BandKind, Guide, Notice, RatingStep, RunnerState, type RunnerView } from "../runner/types"
 
-/** Okabe-Ito colours as 0xRRGGBB; MARKER is a dim white for target marks and waiting. */
-export const LED_COLOURS = {
-    off: 0x000000,
-    blue: 0x0072b2,
-    skyBlue: 0x56b4e9,
-    bluishGreen: 0x009e73,
-    yellow: 0xf0e442,
-    orange: 0xe69f00,
-    vermillion: 0xd55e00,
-    reddishPurple: 0xcc79a7,
-    white: 0xffffff,
-    marker: 0x303030,
-} as const
+/**
+ * Okabe-Ito colours as 0xRRGGBB, then what each meaning is drawn with (the
+ * legend of docs/feedback.md). An enum, not a table object: DeviceScript
+ * inlines enum members, where an object costs bytecode at start-up in the
+ * 64 KB firmware image.
+ */
+export enum LedColour {
+    Off = 0x000000,
+    Blue = 0x0072b2,
+    SkyBlue = 0x56b4e9,
+    BluishGreen = 0x009e73,
+    Yellow = 0xf0e442,
+    Orange = 0xe69f00,
+    Vermillion = 0xd55e00,
+    ReddishPurple = 0xcc79a7,
+    White = 0xffffff,
+    /** a dim white for target marks and waiting */
+    Marker = 0x303030,
+
+    OnTarget = BluishGreen,
+    AboveTarget = Orange,
+    Breathe = Blue,
+    Contract = Yellow,
+    Hold = ReddishPurple,
+    LetGo = SkyBlue,
+    Stim = White,
+    GateProgress = White,
+    Fault = Vermillion,
+    Battery = Vermillion,
+    Pain = Orange,
+    Dilator = Blue,
+    /** rating values above N: each white pixel counts two */
+    RatingOverflow = White,
+    Done = BluishGreen,
+    Ready = BluishGreen,
+}
 
 /** The colours a frame uses, in the order ledFrameKey numbers them (append only). */
-export const LED_PALETTE: number[] = [
-    LED_COLOURS.off,
-    LED_COLOURS.blue,
-    LED_COLOURS.skyBlue,
-    LED_COLOURS.bluishGreen,
-    LED_COLOURS.yellow,
-    LED_COLOURS.orange,
-    LED_COLOURS.vermillion,
-    LED_COLOURS.reddishPurple,
-    LED_COLOURS.white,
-    LED_COLOURS.marker,
-]
-
-/** What each meaning is drawn with (the legend of docs/feedback.md). */
-export const ON_TARGET = LED_COLOURS.bluishGreen
-export const ABOVE_TARGET = LED_COLOURS.orange
-export const BREATHE = LED_COLOURS.blue
-export const CONTRACT = LED_COLOURS.yellow
-export const HOLD = LED_COLOURS.reddishPurple
-export const LET_GO = LED_COLOURS.skyBlue
-export const STIM = LED_COLOURS.white
-export const GATE_PROGRESS = LED_COLOURS.white
-export const FAULT = LED_COLOURS.vermillion
-export const BATTERY = LED_COLOURS.vermillion
-export const MARKER = LED_COLOURS.marker
-export const PAIN = LED_COLOURS.orange
-export const DILATOR = LED_COLOURS.blue
-/** rating values above N: each white pixel counts two */
-export const RATING_OVERFLOW = LED_COLOURS.white
-export const DONE = LED_COLOURS.bluishGreen
-export const READY = LED_COLOURS.bluishGreen
+export function ledPalette(): number[] {
+    return [
+        LedColour.Off,
+        LedColour.Blue,
+        LedColour.SkyBlue,
+        LedColour.BluishGreen,
+        LedColour.Yellow,
+        LedColour.Orange,
+        LedColour.Vermillion,
+        LedColour.ReddishPurple,
+        LedColour.White,
+        LedColour.Marker,
+    ]
+}
 
 /**
  * How the whole frame blinks; the wiring picks the rates (docs/feedback.md:
@@ -144,15 +150,15 @@ function drawRelax(px: number[], v: RunnerView): void {
     const n = px.length
     if (v.bandKind === BandKind.AtOrBelow) {
         const m = reach(v.bandHigh, v.scaleMax, n) - 1
-        if (m >= 0 && m < n && px[m] === LED_COLOURS.off) px[m] = MARKER
+        if (m >= 0 && m < n && px[m] === LedColour.Off) px[m] = LedColour.Marker
     }
     if (!isNum(v.level)) {
-        px[0] = MARKER
+        px[0] = LedColour.Marker
         return
     }
     const lit = clampInt(reach(v.level, v.scaleMax, n), 1, n)
-    let colour: number = LED_COLOURS.white
-    if (v.bandKind === BandKind.AtOrBelow) colour = v.level <= v.bandHigh ? ON_TARGET : ABOVE_TARGET
+    let colour: number = LedColour.White
+    if (v.bandKind === BandKind.AtOrBelow) colour = v.level <= v.bandHigh ? LedColour.OnTarget : LedColour.AboveTarget
     fill(px, 0, lit, colour)
 }
 
@@ -171,13 +177,13 @@ function drawToning(px: number[], v: RunnerView, cueColour: number): void {
     if (band) {
         const lo = clampInt(reach(v.bandLow, v.scaleMax, n) - 1, 0, n - 1)
         const hi = clampInt(reach(v.bandHigh, v.scaleMax, n) - 1, 0, n - 1)
-        fill(px, lo, hi + 1, MARKER)
+        fill(px, lo, hi + 1, LedColour.Marker)
     }
     const lit = clampInt(reach(v.level, v.scaleMax, n), 1, n)
     let colour = cueColour
     if (band && isNum(v.level)) {
-        if (v.level > v.bandHigh) colour = ABOVE_TARGET
-        else if (v.level >= v.bandLow) colour = ON_TARGET
+        if (v.level > v.bandHigh) colour = LedColour.AboveTarget
+        else if (v.level >= v.bandLow) colour = LedColour.OnTarget
     }
     fill(px, 1, lit, colour)
     px[0] = cueColour
@@ -191,24 +197,24 @@ function drawActive(px: number[], v: RunnerView): void {
             return
         case Guide.BreatheIn:
         case Guide.BreatheOut:
-            if (v.gateWork && v.gateProgress > 0) drawTop(px, v.gateProgress, GATE_PROGRESS)
-            else drawTop(px, v.breath, BREATHE)
+            if (v.gateWork && v.gateProgress > 0) drawTop(px, v.gateProgress, LedColour.GateProgress)
+            else drawTop(px, v.breath, LedColour.Breathe)
             drawRelax(px, v)
             return
         case Guide.Contract:
-            drawToning(px, v, CONTRACT)
+            drawToning(px, v, LedColour.Contract)
             return
         case Guide.Hold:
-            drawToning(px, v, HOLD)
+            drawToning(px, v, LedColour.Hold)
             return
         case Guide.Stim:
-            drawToning(px, v, STIM)
+            drawToning(px, v, LedColour.Stim)
             return
         case Guide.LetGo: {
             const d = v.segmentDurationMs
             const left = v.segmentRemainingMs
             const lit = d > 0 && left > 0 ? clampInt(Math.ceil((left / d) * n), 1, n) : 1
-            fill(px, 0, lit, LET_GO)
+            fill(px, 0, lit, LedColour.LetGo)
             return
         }
     }
@@ -217,10 +223,10 @@ function drawActive(px: number[], v: RunnerView): void {
 /** Rating: the value as lit pixels; above N each white pixel counts two; above 2N, in proportion; 0 is one dim pixel. */
 function drawRating(px: number[], v: RunnerView): void {
     const n = px.length
-    const colour = v.ratingStep === RatingStep.Dilator ? DILATOR : PAIN
+    const colour = v.ratingStep === RatingStep.Dilator ? LedColour.Dilator : LedColour.Pain
     const value = v.ratingValue
     if (!(value > 0)) {
-        px[0] = MARKER
+        px[0] = LedColour.Marker
         return
     }
     if (v.ratingMax > 2 * n) {
@@ -228,28 +234,28 @@ function drawRating(px: number[], v: RunnerView): void {
         return
     }
     fill(px, 0, value < n ? value : n, colour)
-    if (value > n) fill(px, 0, value - n, RATING_OVERFLOW)
+    if (value > n) fill(px, 0, value - n, LedColour.RatingOverflow)
 }
 
 /** Fault cause k: k red pixels from the bottom, blinking fast; unknown causes light the whole bar. */
 function drawFault(px: number[], cause: number): void {
     const n = px.length
     const k = isNum(cause) && cause >= 1 && Math.floor(cause) === cause ? (cause < n ? cause : n) : n
-    fill(px, 0, k, FAULT)
+    fill(px, 0, k, LedColour.Fault)
 }
 
 /** A notice over the live bar: gate met (all green, fast), gate not met (all orange, slow), spasm sign (orange every other pixel, fast). */
 function drawNotice(px: number[], notice: Notice): Blink {
     const n = px.length
     if (notice === Notice.GateMet) {
-        fill(px, 0, n, ON_TARGET)
+        fill(px, 0, n, LedColour.OnTarget)
         return Blink.Fast
     }
     if (notice === Notice.GateNotMet) {
-        fill(px, 0, n, ABOVE_TARGET)
+        fill(px, 0, n, LedColour.AboveTarget)
         return Blink.Slow
     }
-    for (let i = 0; i < n; i++) px[i] = Math.floor(i / 2) * 2 === i ? ABOVE_TARGET : LED_COLOURS.off
+    for (let i = 0; i < n; i++) px[i] = Math.floor(i / 2) * 2 === i ? LedColour.AboveTarget : LedColour.Off
     return Blink.Fast
 }
 
@@ -258,18 +264,18 @@ export function ledFrame(v: RunnerView, options?: LedOptions): LedFrame {
     const o = options ?? DEFAULT_LED
     const n = o.pixels >= 1 ? Math.floor(o.pixels) : 1
     const px: number[] = []
-    for (let i = 0; i < n; i++) px.push(LED_COLOURS.off)
+    for (let i = 0; i < n; i++) px.push(LedColour.Off)
     let blink = Blink.None
     switch (v.state) {
         case RunnerState.Idle:
-            px[0] = MARKER
+            px[0] = LedColour.Marker
             blink = Blink.Slow
             break
         case RunnerState.Ready:
-            px[0] = READY
+            px[0] = LedColour.Ready
             break
         case RunnerState.Done:
-            fill(px, 0, n, DONE)
+            fill(px, 0, n, LedColour.Done)
             break
         case RunnerState.Fault:
             drawFault(px, v.faultCause)
@@ -283,35 +289,35 @@ export function ledFrame(v: RunnerView, options?: LedOptions): LedFrame {
             if (v.state === RunnerState.Running && v.notice !== Notice.None && v.noticeAgeMs >= 0 && v.noticeAgeMs < NOTICE_MS)
                 blink = drawNotice(px, v.notice)
             else drawActive(px, v)
-            if (v.batteryLow) px[n - 1] = BATTERY
+            if (v.batteryLow) px[n - 1] = LedColour.Battery
             if (v.state === RunnerState.Paused) blink = Blink.Slow
             break
     }
     return { pixels: px, blink: blink }
 }
 
-/** Index in LED_PALETTE, -1 if not there (a switch: indexOf runs as bytecode on the device, ~8x the steps). */
+/** Index in ledPalette(), -1 if not there (a switch: indexOf runs as bytecode on the device, ~8x the steps). */
 function paletteIndex(c: number): number {
     switch (c) {
-        case LED_COLOURS.off:
+        case LedColour.Off:
             return 0
-        case LED_COLOURS.blue:
+        case LedColour.Blue:
             return 1
-        case LED_COLOURS.skyBlue:
+        case LedColour.SkyBlue:
             return 2
-        case LED_COLOURS.bluishGreen:
+        case LedColour.BluishGreen:
             return 3
-        case LED_COLOURS.yellow:
+        case LedColour.Yellow:
             return 4
-        case LED_COLOURS.orange:
+        case LedColour.Orange:
             return 5
-        case LED_COLOURS.vermillion:
+        case LedColour.Vermillion:
             return 6
-        case LED_COLOURS.reddishPurple:
+        case LedColour.ReddishPurple:
             return 7
-        case LED_COLOURS.white:
+        case LedColour.White:
             return 8
-        case LED_COLOURS.marker:
+        case LedColour.Marker:
             return 9
     }
     return -1
@@ -319,7 +325,7 @@ function paletteIndex(c: number): number {
 
 /**
  * A number that changes whenever the frame does, to skip rewriting an
- * unchanged bar. For up to 12 pixels of LED_PALETTE colours it is exact
+ * unchanged bar. For up to 12 pixels of ledPalette() colours it is exact
  * (4 bits per pixel and the blink mode: below 2^53); otherwise a 32-bit
  * FNV-1a hash (a change is then missed with odds of 1 in 4 billion).
  */

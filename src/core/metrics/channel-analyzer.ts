@@ -325,6 +325,31 @@ const RELEASE_PHASE = 0.85643
 const PHASE_WAIT = 0
 const PHASE_ACTIVE = 1
 
+/**
+ * RepMetrics' fields in the order a finished rep is stored. Finished reps
+ * are kept as numbers in a NumberStore (4-byte floats on the device), not
+ * as objects: an object costs ~29 bytes of the simulator's ~64 KB heap per
+ * field, ~0.5 KB a rep and channel (docs/engineering.md).
+ */
+const REP_KEYS = [
+    "repIndex",
+    "block",
+    "cueOnMs",
+    "cueOffMs",
+    "onsetMs",
+    "offsetMs",
+    "onsetLatencyMs",
+    "peak",
+    "peakPctMvc",
+    "timeToPeakMs",
+    "meanWork",
+    "holdAtTargetMs",
+    "holdCv",
+    "releaseLatencyMs",
+    "enduranceDeclinePct",
+    "flags",
+]
+
 /** The rep in progress. */
 class RepState {
     readonly m: RepMetrics
@@ -488,7 +513,10 @@ export class ChannelAnalyzer {
 
     // reps and session
     private rep: RepState | null = null
-    private readonly finished: RepMetrics[] = []
+    /** finished reps, REP_KEYS.length numbers each, in the order they finished */
+    private repStore: NumberStore
+    private repCapacity: number
+    private repCount = 0
     private taken = 0
     private readonly hist = new ValueHistogram(64)
     private mvc = 0
@@ -522,6 +550,8 @@ export class ChannelAnalyzer {
         this.plateauFrac = Math.max(0, Math.min(100, optionOr(o.plateauPctPeak, 90))) / 100
         this.enduranceWindowMs = Math.max(0, optionOr(o.enduranceWindowMs, 10000))
         this.repsPlanned = repsPlanned
+        this.repCapacity = repsPlanned > 0 ? repsPlanned : 1
+        this.repStore = newNumberStore(this.repCapacity * REP_KEYS.length)
         const peakWindowMs = Math.max(0, optionOr(o.peakWindowMs, 0))
         this.peakAvg = peakWindowMs > 0 ? new MovingAverage(windowSamples(peakWindowMs, o.sampleRateHz)) : null
         this.peakDelayMs = peakWindowMs > 0 ? ((windowSamples(peakWindowMs, o.sampleRateHz) - 1) / 2) * this.sampleMs : 0
@@ -646,8 +676,9 @@ export class ChannelAnalyzer {
 
     /** Reps finished since the last call, in order, each returned once. */
     takeFinishedReps(): RepMetrics[] {
-        const out = this.finished.slice(this.taken)
-        this.taken = this.finished.length
+        const out: RepMetrics[] = []
+        for (let slot = this.taken; slot < this.repCount; slot++) out.push(this.storedRep(slot))
+        this.taken = this.repCount
         return out
     }
 
@@ -663,7 +694,38 @@ export class ChannelAnalyzer {
 
     /** All finished reps so far (a copy of the list; the rep in progress is not in it). */
     reps(): RepMetrics[] {
-        return this.finished.slice(0)
+        const out: RepMetrics[] = []
+        for (let slot = 0; slot < this.repCount; slot++) out.push(this.storedRep(slot))
+        return out
+    }
+
+    /** The finished rep with this repIndex (the first, if a rep was cued twice), undefined if none. */
+    repByIndex(repIndex: number): RepMetrics | undefined {
+        const n = REP_KEYS.length
+        for (let slot = 0; slot < this.repCount; slot++) if (this.repStore.get(slot * n) === repIndex) return this.storedRep(slot)
+        return undefined
+    }
+
+    private storeRep(m: RepMetrics): void {
+        const n = REP_KEYS.length
+        if (this.repCount === this.repCapacity) {
+            // more reps than planned (a rep cued again): a bigger store
+            const bigger = newNumberStore(2 * this.repCapacity * n)
+            for (let i = 0; i < this.repCount * n; i++) bigger.set(i, this.repStore.get(i))
+            this.repStore = bigger
+            this.repCapacity *= 2
+        }
+        const values = m as unknown as Record<string, number>
+        const base = this.repCount * n
+        for (let k = 0; k < n; k++) this.repStore.set(base + k, values[REP_KEYS[k]])
+        this.repCount++
+    }
+
+    private storedRep(slot: number): RepMetrics {
+        const n = REP_KEYS.length
+        const out: Record<string, number> = {}
+        for (let k = 0; k < n; k++) out[REP_KEYS[k]] = this.repStore.get(slot * n + k)
+        return out as unknown as RepMetrics
     }
 
     /**
@@ -707,12 +769,6 @@ export class ChannelAnalyzer {
         return ref.mean() + this.kLow * this.flooredSd(ref)
     }
 
-    /** Upper edge of the onset band, restMean + kHigh * sd (see restBand). */
-    onsetThreshold(): number {
-        const ref = this.referenceStats()
-        if (ref === null) return 0
-        return ref.mean() + this.kHigh * this.flooredSd(ref)
-    }
 
     // ---- internals ----
 
@@ -1424,7 +1480,7 @@ export class ChannelAnalyzer {
             if (m.block === Block.Holds) this.addHold(m.repIndex, m.peak)
             if (r.isEndurance) this.enduranceDecline = m.enduranceDeclinePct
         }
-        this.finished.push(m)
+        this.storeRep(m)
         this.rep = null
     }
 

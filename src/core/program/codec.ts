@@ -9,7 +9,7 @@
  *  program bytes
  *  +--------+------------------+-----------------------------------------+
  *  | u8     | u32 LE           | body: the root object                   |
- *  | format | programVersion   | (fields of programTables().ROOT_BODY_FIELDS, in order)  |
+ *  | format | programVersion   | (fields of the "root" table, in order)  |
  *  | = 1    |                  |                                         |
  *  +--------+------------------+-----------------------------------------+
  *   0        1                  5
@@ -28,7 +28,7 @@
  *          str    u8 length + UTF-8 bytes (ASCII ids)
  *          obj    object, as above
  *          phases u8 count, then per phase: u8 kind index (PHASE_KINDS),
- *                 object of programTables().PHASE_FIELDS[kind]
+ *                 object of the "phase.<kind>" table
  * ```
  *
  * Example sizes (docs/examples): 60-110 bytes; 16 phases of the largest
@@ -41,7 +41,7 @@
  * No @devicescript imports: shared by the firmware and the host.
  */
 import { ByteReader, ByteWriter, CodecError } from "../codec/bytes"
-import { PHASE_KIND_VALUES, numWidth, type FieldSpec, programTables } from "./fields"
+import { objectFields, PHASE_KIND_VALUES, numWidth, tableFields, type FieldSpec } from "./fields"
 import { PROGRAM_FORMAT_VERSION, ProgramInvalidError, type Program, type ProgramValidation } from "./types"
 import { validateProgram } from "./validate"
 
@@ -110,7 +110,7 @@ function writeField(w: ByteWriter, f: FieldSpec, v: unknown) {
             w.str8(v as string)
             return
         case "obj":
-            writeObject(w, v as Rec, f.fields ?? [])
+            writeObject(w, v as Rec, objectFields(f))
             return
         case "phases": {
             const list = v as Rec[]
@@ -118,7 +118,7 @@ function writeField(w: ByteWriter, f: FieldSpec, v: unknown) {
             for (const ph of list) {
                 const kind = ph["kind"] as string
                 w.u8(PHASE_KIND_VALUES.indexOf(kind))
-                writeObject(w, ph, programTables().PHASE_FIELDS[kind])
+                writeObject(w, ph, tableFields("phase." + kind))
             }
             return
         }
@@ -173,7 +173,7 @@ function readField(r: ByteReader, f: FieldSpec, what: string, ranges: boolean): 
         case "str":
             return r.str8()
         case "obj":
-            return readObject(r, f.fields ?? [], what, ranges)
+            return readObject(r, objectFields(f), what, ranges)
         case "phases": {
             const n = r.u8()
             const list: Rec[] = []
@@ -181,7 +181,7 @@ function readField(r: ByteReader, f: FieldSpec, what: string, ranges: boolean): 
                 const k = r.u8()
                 if (k >= PHASE_KIND_VALUES.length) throw new CodecError("phases[" + i + "]: unknown kind " + k)
                 const kind = PHASE_KIND_VALUES[k]
-                const body = readObject(r, programTables().PHASE_FIELDS[kind], "phases[" + i + "]", ranges)
+                const body = readObject(r, tableFields("phase." + kind), "phases[" + i + "]", ranges)
                 const ph: Rec = { kind }
                 for (const key of Object.keys(body)) ph[key] = body[key]
                 list.push(ph)
@@ -204,7 +204,7 @@ export function encodeProgram(program: Program): number[] {
     const w = new ByteWriter()
     w.u8(PROGRAM_FORMAT_VERSION)
     w.u32(v.program.programVersion)
-    writeObject(w, v.program as unknown as Rec, programTables().ROOT_BODY_FIELDS)
+    writeObject(w, v.program as unknown as Rec, tableFields("root"))
     return w.bytes
 }
 
@@ -222,7 +222,7 @@ export function decodeProgram(bytes: number[], ranges?: boolean): Program {
     if (formatVersion !== PROGRAM_FORMAT_VERSION)
         throw new CodecError("program format version " + formatVersion + ": this code reads version " + PROGRAM_FORMAT_VERSION)
     const programVersion = r.u32()
-    const body = readObject(r, programTables().ROOT_BODY_FIELDS, "", checkRanges)
+    const body = readObject(r, tableFields("root"), "", checkRanges)
     if (r.remaining() !== 0) throw new CodecError(r.remaining() + " bytes after the end of the program")
     const out: Rec = { formatVersion, programVersion }
     for (const k of Object.keys(body)) out[k] = body[k]

@@ -92,17 +92,100 @@ export interface ProgramTables {
     ROOT_FIELDS: FieldSpec[]
 }
 
+/** An enum field's allowed values, by its key. */
+function enumValues(key: string): readonly string[] {
+    if (key === "channels") return CHANNELS
+    if (key === "mode") return STIM_MODES
+    if (key === "waveform") return WAVEFORMS
+    if (key === "triggerChannel") return TRIGGER_CHANNELS
+    return []
+}
+
+const REST_TONE_UV = '["restToneMaxUv","num",1,"uV",0.5,50,10]'
+const REST_TONE_CMH2O = '["restToneMaxCmH2O","num",1,"cmH2O",0.5,50,10]'
+
 /**
- * Fields from a JSON list of rows `[key, kind, flags, unit, min, max,
+ * The rows of one table as JSON text: `[key, kind, flags, unit, min, max,
  * scale]` (num), `[key, kind, flags, min, max]` (str, phases) or `[key,
  * kind, flags]`; `flags` 1 optional, 2 the range is the device's hard
- * limit. `sub` holds an enum's values or an object's fields, by key. The
- * tables are JSON text because text is data in a DeviceScript image, not
- * bytecode, and the image holds at most 64 KB of bytecode: as object
- * literals they took 3.7 KB of it (docs/engineering.md).
+ * limit. An object field's table is named by its key; a phase kind's is
+ * "phase." + kind. JSON text because text is data in a DeviceScript image,
+ * not bytecode, and the image holds at most 64 KB of bytecode: as object
+ * literals the tables took 3.7 KB of it (docs/engineering.md).
  */
-function fieldsOf(json: string, sub?: Record<string, readonly string[] | FieldSpec[]>): FieldSpec[] {
-    const rows: any[][] = JSON.parse(json)
+function tableText(name: string): string {
+    switch (name) {
+        case "header":
+            return '[["formatVersion","num",0,"",1,1,1],["programVersion","num",0,"",1,4294967295,1]]'
+        case "root":
+            return (
+                `[["programId","str",0,1,${ID_LENGTH_MAX}],["patientRef","str",0,1,${ID_LENGTH_MAX}],["channels","enum",0],` +
+                '["contraindications","obj",0],["caps","obj",1],["relaxation","obj",1],["frequency","obj",0],' +
+                `["usesDilators","bool",1],["phases","phases",0,1,${PHASES_MAX}]]`
+            )
+        case "caps":
+            return (
+                `[["amplitudeMaxMa","num",2,"mA",${AMPLITUDE_STEP_MA},${AMPLITUDE_MAX_MA},${1 / AMPLITUDE_STEP_MA}],` +
+                `["pulseWidthMaxUs","num",2,"us",${PULSE_WIDTH_MIN_US},${PULSE_WIDTH_MAX_US},1],` +
+                `["frequencyMaxHz","num",2,"Hz",${FREQUENCY_MIN_HZ},${FREQUENCY_MAX_HZ},1],` +
+                `["sessionStimMaxMin","num",2,"min",1,${SESSION_STIM_MAX_MIN},1]]`
+            )
+        case "relaxation":
+            return (
+                "[" +
+                REST_TONE_UV +
+                ',["restToneSdMaxUv","num",1,"uV",0.1,20,10],' +
+                REST_TONE_CMH2O +
+                ',["restToneSdMaxCmH2O","num",1,"cmH2O",0.1,10,10],' +
+                '["holdS","num",0,"s",5,300,1],' +
+                '["timeoutS","num",0,"s",30,1200,1]]'
+            )
+        case "frequency":
+            return '[["sessionsPerDay","num",1,"sessions",1,3,1],["sessionsPerWeek","num",1,"sessions",1,21,1]]'
+        case "targetRamp":
+            return '[["startPctMvc","num",0,"% MVC",10,100,1],["stepPctPerSession","num",0,"% MVC",1,20,1],["maxPctMvc","num",0,"% MVC",10,100,1]]'
+        case "phase.baseline":
+            return '[["durationS","num",0,"s",10,600,1]]'
+        case "phase.relax":
+            return '[["durationS","num",0,"s",30,1800,1],["breathPeriodS","num",0,"s",4,20,10],' + REST_TONE_UV + "," + REST_TONE_CMH2O + "]"
+        case "phase.flicks":
+            return '[["reps","num",0,"reps",1,50,1],["onS","num",0,"s",0.5,5,10],["offS","num",0,"s",1,30,10],["targetPctMvc","num",0,"% MVC",10,100,1]]'
+        case "phase.holds":
+            return (
+                '[["reps","num",0,"reps",1,30,1],["workS","num",0,"s",2,60,10],["restS","num",0,"s",2,120,10],' +
+                '["targetPctMvc","num",1,"% MVC",10,100,1],["targetRamp","obj",1]]'
+            )
+        case "phase.assessment":
+            return (
+                '[["preBaselineS","num",1,"s",10,300,1],["flickReps","num",1,"reps",0,10,1],["flickOnS","num",1,"s",0.5,5,10],' +
+                '["flickOffS","num",1,"s",1,30,10],["holdReps","num",1,"reps",0,10,1],["holdWorkS","num",1,"s",2,60,10],' +
+                '["holdRestS","num",1,"s",2,60,10],["enduranceS","num",1,"s",0,120,1],["postBaselineS","num",1,"s",10,300,1]]'
+            )
+        case "phase.stim":
+            return (
+                '[["mode","enum",0],["waveform","enum",0],' +
+                `["frequencyHz","num",2,"Hz",${FREQUENCY_MIN_HZ},${FREQUENCY_MAX_HZ},1],` +
+                `["pulseWidthUs","num",2,"us",${PULSE_WIDTH_MIN_US},${PULSE_WIDTH_MAX_US},1],` +
+                `["durationS","num",2,"s",30,${SESSION_STIM_MAX_MS / 1000},1],` +
+                `["rampUpS","num",2,"s",${RAMP_MIN_S},${RAMP_MAX_S},10],["rampDownS","num",2,"s",${RAMP_MIN_S},${RAMP_MAX_S},10],` +
+                '["workS","num",1,"s",1,60,10],["restS","num",1,"s",1,120,10],["targetPctMvc","num",1,"% MVC",10,100,1],' +
+                '["triggerPctOfTarget","num",1,"% of target",10,100,1],["triggerChannel","enum",1]]'
+            )
+    }
+    return "[]"
+}
+
+/**
+ * The fields of one table (see tableText), built now and not kept: an
+ * object field carries no `fields` here, read them with
+ * `objectFields(field)`. The decoder walks a program this way, so only the
+ * tables on its current path are on the heap at once (all of them took
+ * 12 KB of the simulator's ~64 KB heap and, freed, left it too fragmented
+ * for the next session's buffers).
+ */
+export function tableFields(name: string): FieldSpec[] {
+    if (name === "contraindications") return CONTRAINDICATIONS.map(c => ({ key: c as string, kind: "bool" as FieldKind }))
+    const rows: any[][] = JSON.parse(tableText(name))
     return rows.map(r => {
         const kind = r[1] as FieldKind
         const f: FieldSpec = { key: r[0], kind: kind }
@@ -117,109 +200,48 @@ function fieldsOf(json: string, sub?: Record<string, readonly string[] | FieldSp
             f.min = r[3]
             f.max = r[4]
         }
-        if (kind === "enum") f.values = sub ? (sub[f.key] as readonly string[]) : []
-        if (kind === "obj") f.fields = sub ? (sub[f.key] as FieldSpec[]) : []
+        if (kind === "enum") f.values = enumValues(f.key)
         return f
     })
 }
 
-function buildProgramTables(): ProgramTables {
-    const CONTRAINDICATION_FIELDS: FieldSpec[] = CONTRAINDICATIONS.map(c => ({ key: c as string, kind: "bool" as FieldKind }))
+/** An object field's fields: its table, built now unless programTables filled them in. */
+export function objectFields(f: FieldSpec): FieldSpec[] {
+    return f.fields ?? tableFields(f.key)
+}
 
-    const CAPS_FIELDS = fieldsOf(
-        `[["amplitudeMaxMa","num",2,"mA",${AMPLITUDE_STEP_MA},${AMPLITUDE_MAX_MA},${1 / AMPLITUDE_STEP_MA}],` +
-            `["pulseWidthMaxUs","num",2,"us",${PULSE_WIDTH_MIN_US},${PULSE_WIDTH_MAX_US},1],` +
-            `["frequencyMaxHz","num",2,"Hz",${FREQUENCY_MIN_HZ},${FREQUENCY_MAX_HZ},1],` +
-            `["sessionStimMaxMin","num",2,"min",1,${SESSION_STIM_MAX_MIN},1]]`
-    )
-
-    const REST_TONE_UV = '["restToneMaxUv","num",1,"uV",0.5,50,10]'
-    const REST_TONE_CMH2O = '["restToneMaxCmH2O","num",1,"cmH2O",0.5,50,10]'
-    const RELAXATION_FIELDS = fieldsOf(
-        "[" +
-            REST_TONE_UV +
-            ',["restToneSdMaxUv","num",1,"uV",0.1,20,10],' +
-            REST_TONE_CMH2O +
-            ',["restToneSdMaxCmH2O","num",1,"cmH2O",0.1,10,10],' +
-            '["holdS","num",0,"s",5,300,1],' +
-            '["timeoutS","num",0,"s",30,1200,1]]'
-    )
-
-    const FREQUENCY_FIELDS = fieldsOf('[["sessionsPerDay","num",1,"sessions",1,3,1],["sessionsPerWeek","num",1,"sessions",1,21,1]]')
-
-    const TARGET_RAMP_FIELDS = fieldsOf(
-        '[["startPctMvc","num",0,"% MVC",10,100,1],["stepPctPerSession","num",0,"% MVC",1,20,1],["maxPctMvc","num",0,"% MVC",10,100,1]]'
-    )
-
-    /** Fields of each phase kind, after its `kind` (which every phase has). */
-    const PHASE_FIELDS: Record<string, FieldSpec[]> = {
-        baseline: fieldsOf('[["durationS","num",0,"s",10,600,1]]'),
-        relax: fieldsOf('[["durationS","num",0,"s",30,1800,1],["breathPeriodS","num",0,"s",4,20,10],' + REST_TONE_UV + "," + REST_TONE_CMH2O + "]"),
-        flicks: fieldsOf(
-            '[["reps","num",0,"reps",1,50,1],["onS","num",0,"s",0.5,5,10],["offS","num",0,"s",1,30,10],["targetPctMvc","num",0,"% MVC",10,100,1]]'
-        ),
-        holds: fieldsOf(
-            '[["reps","num",0,"reps",1,30,1],["workS","num",0,"s",2,60,10],["restS","num",0,"s",2,120,10],' +
-                '["targetPctMvc","num",1,"% MVC",10,100,1],["targetRamp","obj",1]]',
-            { targetRamp: TARGET_RAMP_FIELDS }
-        ),
-        assessment: fieldsOf(
-            '[["preBaselineS","num",1,"s",10,300,1],["flickReps","num",1,"reps",0,10,1],["flickOnS","num",1,"s",0.5,5,10],' +
-                '["flickOffS","num",1,"s",1,30,10],["holdReps","num",1,"reps",0,10,1],["holdWorkS","num",1,"s",2,60,10],' +
-                '["holdRestS","num",1,"s",2,60,10],["enduranceS","num",1,"s",0,120,1],["postBaselineS","num",1,"s",10,300,1]]'
-        ),
-        stim: fieldsOf(
-            '[["mode","enum",0],["waveform","enum",0],' +
-                `["frequencyHz","num",2,"Hz",${FREQUENCY_MIN_HZ},${FREQUENCY_MAX_HZ},1],` +
-                `["pulseWidthUs","num",2,"us",${PULSE_WIDTH_MIN_US},${PULSE_WIDTH_MAX_US},1],` +
-                `["durationS","num",2,"s",30,${SESSION_STIM_MAX_MS / 1000},1],` +
-                `["rampUpS","num",2,"s",${RAMP_MIN_S},${RAMP_MAX_S},10],["rampDownS","num",2,"s",${RAMP_MIN_S},${RAMP_MAX_S},10],` +
-                '["workS","num",1,"s",1,60,10],["restS","num",1,"s",1,120,10],["targetPctMvc","num",1,"% MVC",10,100,1],' +
-                '["triggerPctOfTarget","num",1,"% of target",10,100,1],["triggerChannel","enum",1]]',
-            { mode: STIM_MODES, waveform: WAVEFORMS, triggerChannel: TRIGGER_CHANNELS }
-        ),
-    }
-
-    /** The first bytes of the encoding, fixed so a reader can tell version and replay before anything else. */
-    const ROOT_HEADER_FIELDS = fieldsOf('[["formatVersion","num",0,"",1,1,1],["programVersion","num",0,"",1,4294967295,1]]')
-
-    const ROOT_BODY_FIELDS = fieldsOf(
-        `[["programId","str",0,1,${ID_LENGTH_MAX}],["patientRef","str",0,1,${ID_LENGTH_MAX}],["channels","enum",0],` +
-            '["contraindications","obj",0],["caps","obj",1],["relaxation","obj",1],["frequency","obj",0],' +
-            `["usesDilators","bool",1],["phases","phases",0,1,${PHASES_MAX}]]`,
-        { channels: CHANNELS, contraindications: CONTRAINDICATION_FIELDS, caps: CAPS_FIELDS, relaxation: RELAXATION_FIELDS, frequency: FREQUENCY_FIELDS }
-    )
-
-    const ROOT_FIELDS: FieldSpec[] = [...ROOT_HEADER_FIELDS, ...ROOT_BODY_FIELDS]
-    return {
-        CONTRAINDICATION_FIELDS,
-        CAPS_FIELDS,
-        RELAXATION_FIELDS,
-        FREQUENCY_FIELDS,
-        TARGET_RAMP_FIELDS,
-        PHASE_FIELDS,
-        ROOT_HEADER_FIELDS,
-        ROOT_BODY_FIELDS,
-        ROOT_FIELDS,
-    }
+/** A table with every object field's fields filled in, all the way down. */
+function deepFields(name: string): FieldSpec[] {
+    const fields = tableFields(name)
+    for (const f of fields) if (f.kind === "obj") f.fields = deepFields(f.key)
+    return fields
 }
 
 let tables: ProgramTables | undefined
 
 /**
- * The field tables. They are objects on the heap, and the DeviceScript
- * simulator's heap is ~64 KB: they are built on first use and the firmware
- * frees them (releaseProgramTables) once a program is checked, so they do
- * not sit in memory through a session.
+ * Every table, each object field's fields filled in, built once and kept:
+ * for the host (validator, JSON Schema, tests). The firmware does not call
+ * it (the decoder uses tableFields).
  */
 export function programTables(): ProgramTables {
-    if (tables === undefined) tables = buildProgramTables()
+    if (tables !== undefined) return tables
+    const PHASE_FIELDS: Record<string, FieldSpec[]> = {}
+    for (const kind of PHASE_KINDS) PHASE_FIELDS[kind] = deepFields("phase." + kind)
+    const ROOT_HEADER_FIELDS = deepFields("header")
+    const ROOT_BODY_FIELDS = deepFields("root")
+    tables = {
+        CONTRAINDICATION_FIELDS: deepFields("contraindications"),
+        CAPS_FIELDS: deepFields("caps"),
+        RELAXATION_FIELDS: deepFields("relaxation"),
+        FREQUENCY_FIELDS: deepFields("frequency"),
+        TARGET_RAMP_FIELDS: deepFields("targetRamp"),
+        PHASE_FIELDS,
+        ROOT_HEADER_FIELDS,
+        ROOT_BODY_FIELDS,
+        ROOT_FIELDS: [...ROOT_HEADER_FIELDS, ...ROOT_BODY_FIELDS],
+    }
     return tables
-}
-
-/** Drops the tables (built again on the next programTables()). */
-export function releaseProgramTables(): void {
-    tables = undefined
 }
 
 /** The allowed values of the phase `kind` field, in encoding order. */
@@ -245,11 +267,14 @@ export interface StimModeRule {
     restAtLeastWork: boolean
 }
 
-export const STIM_MODE_RULES: StimModeRule[] = [
-    { mode: "strengthen", frequencyMinHz: 35, frequencyMaxHz: 50, cycle: "required", trigger: false, toning: true, restAtLeastWork: true },
-    { mode: "relax", frequencyMinHz: 1, frequencyMaxHz: 10, cycle: "optional", trigger: false, toning: false, restAtLeastWork: false },
-    { mode: "ets", frequencyMinHz: 35, frequencyMaxHz: 50, cycle: "required", trigger: true, toning: true, restAtLeastWork: true },
-]
+// JSON text: data, not bytecode, in the 64 KB firmware image (docs/engineering.md)
+export const STIM_MODE_RULES: StimModeRule[] = JSON.parse(
+    "[" +
+        '{"mode":"strengthen","frequencyMinHz":35,"frequencyMaxHz":50,"cycle":"required","trigger":false,"toning":true,"restAtLeastWork":true},' +
+        '{"mode":"relax","frequencyMinHz":1,"frequencyMaxHz":10,"cycle":"optional","trigger":false,"toning":false,"restAtLeastWork":false},' +
+        '{"mode":"ets","frequencyMinHz":35,"frequencyMaxHz":50,"cycle":"required","trigger":true,"toning":true,"restAtLeastWork":true}' +
+        "]"
+)
 
 /** The ets-only fields of a stim phase. */
 export const STIM_TRIGGER_KEYS = ["targetPctMvc", "triggerPctOfTarget", "triggerChannel"]

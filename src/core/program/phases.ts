@@ -112,17 +112,20 @@ export function phaseUsesStim(phase: Phase): boolean {
 }
 
 /** Glazer protocol defaults (src/core/protocol/assessment.ts has the sources). */
-export const ASSESSMENT_DEFAULTS = {
-    preBaselineS: 60,
-    flickReps: 5,
-    flickOnS: 2,
-    flickOffS: 2,
-    holdReps: 5,
-    holdWorkS: 10,
-    holdRestS: 10,
-    enduranceS: 60,
-    postBaselineS: 60,
-}
+export const ASSESSMENT_DEFAULTS: {
+    preBaselineS: number
+    flickReps: number
+    flickOnS: number
+    flickOffS: number
+    holdReps: number
+    holdWorkS: number
+    holdRestS: number
+    enduranceS: number
+    postBaselineS: number
+} = JSON.parse(
+    // JSON text: data, not bytecode, in the 64 KB firmware image
+    '{"preBaselineS":60,"flickReps":5,"flickOnS":2,"flickOffS":2,"holdReps":5,"holdWorkS":10,"holdRestS":10,"enduranceS":60,"postBaselineS":60}'
+)
 
 export type AssessmentBlock = "preBaseline" | "flicks" | "holds" | "endurance" | "postBaseline"
 
@@ -205,9 +208,11 @@ function phaseTenths(phase: Phase): number {
         case "holds":
             return phase.reps * (tenths(phase.workS) + tenths(phase.restS))
         case "assessment": {
-            let total = 0
-            for (const s of expandAssessment(phase)) total += tenths(s.durationS)
-            return total
+            // from assessmentOptions, which the runner uses too: expandAssessment is host-only (device image size)
+            const o = assessmentOptions(phase)
+            let ms = o.preBaselineMs + o.flickCount * (o.flickOnMs + o.flickOffMs) + o.holdCount * (o.holdOnMs + o.holdOffMs)
+            ms += (o.enduranceMs > 0 ? o.restBeforeEnduranceMs + o.enduranceMs : 0) + o.postBaselineMs
+            return ms / 100
         }
     }
     return 0

@@ -103,7 +103,8 @@ function allowedText(f: FieldSpec): string {
 
 // Unit endings of field names, longest first: a name that differs from an
 // allowed one only in its unit is a unit mistake, not a new field.
-const UNIT_SUFFIXES = ["Seconds", "Minutes", "PctMvc", "CmH2O", "Secs", "Mins", "Sec", "Min", "Pct", "Hz", "Ms", "Us", "Ma", "Uv", "Mv", "Hpa", "S"]
+// (JSON text: the module's top level runs on the device too, and text is not bytecode)
+const UNIT_SUFFIXES: string[] = JSON.parse('["Seconds","Minutes","PctMvc","CmH2O","Secs","Mins","Sec","Min","Pct","Hz","Ms","Us","Ma","Uv","Mv","Hpa","S"]')
 
 function stem(key: string): string {
     for (const suffix of UNIT_SUFFIXES) {

@@ -159,11 +159,6 @@ export class RelaxationGate {
         return this.held
     }
 
-    /** [ms] sample time the current hold began (meaningful while heldMs() is counting) */
-    holdSinceMs(): number {
-        return this.sinceMs
-    }
-
     /** 0..1 of the hold; 1 once met */
     progress(): number {
         if (this.isMet) return 1

@@ -26,7 +26,7 @@
  * No imports outside src/core: shared by the firmware (DeviceScript) and
  * the host (Node).
  */
-import { isToningPhase, lockingFlags, phaseUsesProbe, phaseUsesStim, assessmentOptions, holdsTargetPctMvc } from "../program/phases"
+import { isToningPhase, lockingFlags, phaseDurationS, phaseUsesProbe, phaseUsesStim, assessmentOptions, holdsTargetPctMvc } from "../program/phases"
 import type { AssessmentPhase, FlicksPhase, HoldsPhase, Phase, Program, RelaxPhase, StimPhase } from "../program/types"
 import { assessmentSegments, Block, Cue, plannedReps, SegmentKind, type Segment } from "../protocol/assessment"
 import { StimMode, type StimPhaseSettings } from "../stim/plan"
@@ -84,14 +84,9 @@ function durationOf(phase: Phase): number {
             const h = phase as HoldsPhase
             return h.reps * (msOfS(h.workS) + msOfS(h.restS))
         }
-        case "assessment": {
-            const o = assessmentOptions(phase as AssessmentPhase)
-            let total = o.preBaselineMs + o.postBaselineMs
-            total += o.flickCount * (o.flickOnMs + o.flickOffMs)
-            total += o.holdCount * (o.holdOnMs + o.holdOffMs)
-            if (o.enduranceMs > 0) total += o.restBeforeEnduranceMs + o.enduranceMs
-            return total
-        }
+        case "assessment":
+            // whole tenths of a second: exact in ms
+            return phaseDurationS(phase) * 1000
         case "baseline":
         case "relax":
         case "stim":

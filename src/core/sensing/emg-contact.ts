@@ -137,9 +137,13 @@ export class EmgContactMonitor {
     private overRun = 0
     private underRun = 0
     private saturatedLatched = false
-    private jumpCount = 0
-    private leadOffCount = 0
-    private invalidCount = 0
+    // counters, public for tests and diagnostics and written only here (a getter each costs bytecode)
+    /** sample-to-sample steps above jumpUv */
+    jumps = 0
+    /** times the state went from not lead-off to lead-off */
+    leadOffEvents = 0
+    /** samples refused as unusable (NaN, infinite, |x| >= 1e9) */
+    invalidSamples = 0
 
     constructor(options: EmgContactOptions) {
         checkOptions(options)
@@ -160,14 +164,14 @@ export class EmgContactMonitor {
      */
     push(emgUv: number): EmgContact {
         if (!isUsableSample(emgUv)) {
-            this.invalidCount++
+            this.invalidSamples++
             return this.st
         }
         this.sampleNo++
         this.window.push(emgUv)
 
         if (this.hasPrev && Math.abs(emgUv - this.prev) > this.jump) {
-            this.jumpCount++
+            this.jumps++
             this.jumpAt[this.jumpNext] = this.sampleNo
             this.jumpNext = this.jumpNext + 1 === this.jumpLimit ? 0 : this.jumpNext + 1
             if (this.jumpsStored < this.jumpLimit) this.jumpsStored++
@@ -192,7 +196,7 @@ export class EmgContactMonitor {
 
         const wasLeadOff = this.leadOff()
         this.st = this.judge()
-        if (!wasLeadOff && this.leadOff()) this.leadOffCount++
+        if (!wasLeadOff && this.leadOff()) this.leadOffEvents++
         return this.st
     }
 
@@ -205,20 +209,6 @@ export class EmgContactMonitor {
         return this.st === EmgContact.FlatLine || this.st === EmgContact.Saturated
     }
 
-    /** Sample-to-sample steps above jumpUv so far. */
-    jumps(): number {
-        return this.jumpCount
-    }
-
-    /** Times the state went from not lead-off to lead-off. */
-    leadOffEvents(): number {
-        return this.leadOffCount
-    }
-
-    /** Samples refused as unusable (NaN, infinite, |x| >= 1e9). */
-    invalidSamples(): number {
-        return this.invalidCount
-    }
 
     /** Back to Unknown with all counters cleared (a new session). */
     reset(): void {
@@ -232,9 +222,9 @@ export class EmgContactMonitor {
         this.overRun = 0
         this.underRun = 0
         this.saturatedLatched = false
-        this.jumpCount = 0
-        this.leadOffCount = 0
-        this.invalidCount = 0
+        this.jumps = 0
+        this.leadOffEvents = 0
+        this.invalidSamples = 0
     }
 
     private judge(): EmgContact {

@@ -170,7 +170,8 @@ export class PressureConditioner {
     private readonly driftAlpha: number
 
     private st = ProbeState.NotInserted
-    private autoZero = 0
+    /** [cmH2O] the zero as auto-zeroing set it, before drift tracking */
+    autoZeroCmH2O = 0
     private zero = 0
     private isResting = false
     private belowRemoval = 0
@@ -181,9 +182,14 @@ export class PressureConditioner {
     private equalRun = 0
     /** samples since the last saturated one (zeroing waits for a whole clean window) */
     private sinceSaturated = 0
-    private removalCount = 0
-    private saturatedCount = 0
-    private invalidCount = 0
+    // counters, public for tests and diagnostics and written only here (a getter each would cost
+    // ~50 bytes of the 64 KB firmware image, docs/engineering.md)
+    /** times the probe was removed (from Zeroing or Ready) */
+    removals = 0
+    /** samples for which `saturated()` was true */
+    saturatedSamples = 0
+    /** samples refused as unusable (NaN, infinite, |x| >= 1e9) */
+    invalidSamples = 0
 
     constructor(options: PressureConditionerOptions) {
         checkOptions(options)
@@ -208,7 +214,7 @@ export class PressureConditioner {
      */
     push(rawCmH2O: number): number {
         if (!isUsableSample(rawCmH2O)) {
-            this.invalidCount++
+            this.invalidSamples++
             return this.lastOut
         }
         this.updateSaturation(rawCmH2O)
@@ -230,8 +236,8 @@ export class PressureConditioner {
                     this.sinceSaturated >= this.window.length &&
                     this.window.sd() < this.stableSd
                 ) {
-                    this.autoZero = this.window.mean()
-                    this.zero = this.autoZero
+                    this.autoZeroCmH2O = this.window.mean()
+                    this.zero = this.autoZeroCmH2O
                     this.st = ProbeState.Ready
                 }
             } else this.trackDrift(rawCmH2O)
@@ -253,11 +259,6 @@ export class PressureConditioner {
         return this.zero
     }
 
-    /** [cmH2O] the zero as auto-zeroing set it, before drift tracking. */
-    autoZeroCmH2O(): number {
-        return this.autoZero
-    }
-
     /** The last sample was at/over full scale, or on a clipping plateau. */
     saturated(): boolean {
         return this.lastSaturated
@@ -271,25 +272,11 @@ export class PressureConditioner {
         this.isResting = resting
     }
 
-    /** Times the probe was removed (from Zeroing or Ready). */
-    removals(): number {
-        return this.removalCount
-    }
-
-    /** Samples for which `saturated()` was true. */
-    saturatedSamples(): number {
-        return this.saturatedCount
-    }
-
-    /** Samples refused as unusable (NaN, infinite, |x| >= 1e9). */
-    invalidSamples(): number {
-        return this.invalidCount
-    }
 
     /** Back to NotInserted with all counters cleared (a new session). */
     reset(): void {
         this.st = ProbeState.NotInserted
-        this.autoZero = 0
+        this.autoZeroCmH2O = 0
         this.zero = 0
         this.isResting = false
         this.belowRemoval = 0
@@ -299,9 +286,9 @@ export class PressureConditioner {
         this.lastRaw = 0
         this.equalRun = 0
         this.sinceSaturated = this.window.length
-        this.removalCount = 0
-        this.saturatedCount = 0
-        this.invalidCount = 0
+        this.removals = 0
+        this.saturatedSamples = 0
+        this.invalidSamples = 0
         this.window.reset()
     }
 
@@ -313,7 +300,7 @@ export class PressureConditioner {
         const sat = raw >= this.fullScale || (raw >= this.clipLevel && this.equalRun >= CLIP_PLATEAU_SAMPLES)
         this.lastSaturated = sat
         if (sat) {
-            this.saturatedCount++
+            this.saturatedSamples++
             this.sinceSaturated = 0
         } else if (this.sinceSaturated < this.window.length) this.sinceSaturated++
     }
@@ -328,7 +315,7 @@ export class PressureConditioner {
         if (this.belowRemoval < this.removalHoldSamples) return false
         this.belowRemoval = 0
         this.st = ProbeState.Removed
-        this.removalCount++
+        this.removals++
         return true
     }
 
@@ -337,8 +324,8 @@ export class PressureConditioner {
         if (this.window.sd() >= this.stableSd) return
         if (Math.abs(this.window.mean() - this.zero) > this.nearZero) return
         let z = this.zero + this.driftAlpha * (raw - this.zero)
-        const lo = this.autoZero - this.maxDrift
-        const hi = this.autoZero + this.maxDrift
+        const lo = this.autoZeroCmH2O - this.maxDrift
+        const hi = this.autoZeroCmH2O + this.maxDrift
         if (z < lo) z = lo
         if (z > hi) z = hi
         this.zero = z

@@ -29,11 +29,9 @@ import { ButtonKind, RunnerChannel, RunnerEventKind, RunnerState, type RunnerEve
 import type { SessionRunner } from "../runner/session-runner"
 
 /**
- * Makes the runner for a program's session. Injected rather than imported:
- * the DeviceScript image holds at most 64 KB of bytecode (devs_verify
- * check 1051) and the runner does not fit beside the rest yet, so the
- * firmware runs the built-in assessment and the host (tests, offline runs)
- * passes `(p) => new SessionRunner(p, DEFAULT_RUNNER)`.
+ * Makes the runner for a program's session, with the caller's options (the
+ * firmware passes the sessions done with the program, for the holds' target
+ * ramp; host runs pass DEFAULT_RUNNER).
  */
 export type RunnerFactory = (program: Program) => SessionRunner
 
@@ -62,6 +60,12 @@ export interface MeasurementOptions {
     emgAnalyzer: ChannelAnalyzerOptions
     pressureAnalyzer: ChannelAnalyzerOptions
     assessment: AssessmentOptions
+    /**
+     * Runner events kept between two takeRunnerEvents calls (0: none). Each
+     * costs ~200 bytes of the device's ~64 KB heap, and the firmware has no
+     * reader for them until the session log is wired in; host runs keep them.
+     */
+    runnerEventsKept: number
 }
 
 export const DEFAULT_MEASUREMENT: MeasurementOptions = {
@@ -71,6 +75,7 @@ export const DEFAULT_MEASUREMENT: MeasurementOptions = {
     emgAnalyzer: DEFAULT_EMG_ANALYZER,
     pressureAnalyzer: DEFAULT_PRESSURE_ANALYZER,
     assessment: GLAZER_ASSESSMENT,
+    runnerEventsKept: 0,
 }
 
 /**
@@ -84,8 +89,6 @@ export const PRE_CUE_MS = 300
 /** [ms] samples each analyzer keeps: the pre-cue window plus the slowest rise to the onset threshold. */
 export const HISTORY_MS = 2500
 
-/** runner events kept between two takeRunnerEvents calls */
-const RUNNER_EVENTS_KEPT = 16
 
 /** [ms] group delay of a causal moving average of `windowMs` at `rateHz`: (N - 1) / 2 samples. */
 export function movingAverageDelayMs(windowMs: number, rateHz: number): number {
@@ -113,7 +116,7 @@ export class MeasurementSession {
     private runnerSegKind = SegmentKind.Rest
     private runnerSegCount = 0
     private runnerProbeReady = false
-    /** runner events since the last takeRunnerEvents (for the log and the host), at most RUNNER_EVENTS_KEPT */
+    /** runner events since the last takeRunnerEvents (for the log and the host), at most options.runnerEventsKept */
     private runnerEvents: RunnerEvent[] = []
     private emg: ChannelAnalyzer
     private pressureMetrics: ChannelAnalyzer
@@ -317,7 +320,7 @@ export class MeasurementSession {
                 this.cueState = { cue: Cue.Idle, block: 0, repIndex: -1, segmentIndex: -1, startedAtMs: t }
                 this.cueChanged = true
             }
-            if (this.runnerEvents.length < RUNNER_EVENTS_KEPT) this.runnerEvents.push(e)
+            if (this.runnerEvents.length < this.options.runnerEventsKept) this.runnerEvents.push(e)
         }
         const rs = r.state()
         if (rs === RunnerState.Done || rs === RunnerState.Fault) this.finish(t)
@@ -387,7 +390,10 @@ export class MeasurementSession {
     start(program?: Program, makeRunner?: RunnerFactory): boolean {
         if (this.state !== SessionState.Ready && !(this.state === SessionState.Done && this.pressure.state() === ProbeState.Ready))
             return false
+        // the last session's runner and analyzers go before the new ones are built: both sets at once do not fit the device's heap
         this.runner = null
+        this.emg = null as unknown as ChannelAnalyzer
+        this.pressureMetrics = null as unknown as ChannelAnalyzer
         this.runnerEvents = []
         this.repsPlanned = plannedReps(this.options.assessment)
         if (program && makeRunner) {
@@ -494,9 +500,7 @@ export class MeasurementSession {
     /** A finished rep's metrics on one channel, or undefined if not finished. */
     rep(index: number, channel: Channel): RepMetrics | undefined {
         if (index >= this.repDone.length || this.repDone[index] !== 7) return undefined
-        const all = channel === Channel.Emg ? this.emg.reps() : this.pressureMetrics.reps()
-        for (const r of all) if (r.repIndex === index) return r
-        return undefined
+        return channel === Channel.Emg ? this.emg.repByIndex(index) : this.pressureMetrics.repByIndex(index)
     }
 
     summary(channel: Channel): SessionMetrics {

@@ -3,35 +3,19 @@
 // factory from the runner's empty view.
 import { describe, expect, test } from "vitest"
 import {
-    ABOVE_TARGET,
-    BATTERY,
     Blink,
-    BREATHE,
-    CONTRACT,
-    DILATOR,
-    DONE,
-    FAULT,
-    GATE_PROGRESS,
-    HOLD,
-    LED_COLOURS,
-    LED_PALETTE,
-    LET_GO,
+    LedColour,
+    ledPalette,
     ledFrame,
     ledFrameKey,
-    MARKER,
     NOTICE_MS,
-    ON_TARGET,
-    PAIN,
-    RATING_OVERFLOW,
-    READY,
-    STIM,
     type LedFrame,
 } from "../../../src/core/feedback/led-bar"
 import { emptyView } from "../../../src/core/runner/session-runner"
 import { BandKind, FaultCause, Guide, Notice, RatingStep, RunnerState, type RunnerView } from "../../../src/core/runner/types"
 import { flicksPhase, makeOptions, makeProgram, RunnerRig } from "../../cases/runner-fixtures"
 
-const OFF = LED_COLOURS.off
+const OFF = LedColour.Off
 
 function makeView(over: Partial<RunnerView> = {}): RunnerView {
     return { ...emptyView(), state: RunnerState.Running, ...over }
@@ -54,81 +38,81 @@ function lit(f: LedFrame, colour: number): number {
 describe("relaxation: how low", () => {
     test("a level at the target lights the bottom half, green", () => {
         const f = ledFrame(relaxView(4))
-        expect(f.pixels).toEqual([ON_TARGET, ON_TARGET, ON_TARGET, ON_TARGET, OFF, OFF, OFF, OFF])
+        expect(f.pixels).toEqual([LedColour.OnTarget, LedColour.OnTarget, LedColour.OnTarget, LedColour.OnTarget, OFF, OFF, OFF, OFF])
         expect(f.blink).toBe(Blink.None)
     })
 
     test("a level just above the target reaches past the half, orange", () => {
         const f = ledFrame(relaxView(4.01))
-        expect(f.pixels).toEqual([ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, OFF, OFF, OFF])
+        expect(f.pixels).toEqual([LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, OFF, OFF, OFF])
     })
 
     test("fewer pixels the more relaxed, at least one", () => {
-        expect(lit(ledFrame(relaxView(3)), ON_TARGET)).toBe(3)
-        expect(lit(ledFrame(relaxView(1)), ON_TARGET)).toBe(1)
-        expect(lit(ledFrame(relaxView(0)), ON_TARGET)).toBe(1)
-        expect(lit(ledFrame(relaxView(100)), ABOVE_TARGET)).toBe(8)
+        expect(lit(ledFrame(relaxView(3)), LedColour.OnTarget)).toBe(3)
+        expect(lit(ledFrame(relaxView(1)), LedColour.OnTarget)).toBe(1)
+        expect(lit(ledFrame(relaxView(0)), LedColour.OnTarget)).toBe(1)
+        expect(lit(ledFrame(relaxView(100)), LedColour.AboveTarget)).toBe(8)
     })
 
     test("the target's top pixel is marked while the level is below it", () => {
-        expect(ledFrame(relaxView(1)).pixels[3]).toBe(MARKER)
+        expect(ledFrame(relaxView(1)).pixels[3]).toBe(LedColour.Marker)
     })
 
     test("an unknown level shows one dim pixel", () => {
-        expect(ledFrame(relaxView(NaN)).pixels).toEqual([MARKER, OFF, OFF, MARKER, OFF, OFF, OFF, OFF])
+        expect(ledFrame(relaxView(NaN)).pixels).toEqual([LedColour.Marker, OFF, OFF, LedColour.Marker, OFF, OFF, OFF, OFF])
     })
 
     test("without a target the level shows in white", () => {
         const f = ledFrame(makeView({ guide: Guide.Rest, scaleMax: 10, level: 5 }))
-        expect(lit(f, LED_COLOURS.white)).toBe(4)
+        expect(lit(f, LedColour.White)).toBe(4)
     })
 })
 
 describe("breathing and the gate", () => {
     test("the pacer fills the top half from the top: grows breathing in, shrinks breathing out, at least one pixel", () => {
         const at = (breath: number, guide = Guide.BreatheIn) => ledFrame(relaxView(1, { guide, breath })).pixels
-        expect(at(0)).toEqual([ON_TARGET, OFF, OFF, MARKER, OFF, OFF, OFF, BREATHE])
-        expect(at(0.5)).toEqual([ON_TARGET, OFF, OFF, MARKER, OFF, OFF, BREATHE, BREATHE])
-        expect(at(1)).toEqual([ON_TARGET, OFF, OFF, MARKER, BREATHE, BREATHE, BREATHE, BREATHE])
-        expect(at(0.25, Guide.BreatheOut)).toEqual([ON_TARGET, OFF, OFF, MARKER, OFF, OFF, OFF, BREATHE])
+        expect(at(0)).toEqual([LedColour.OnTarget, OFF, OFF, LedColour.Marker, OFF, OFF, OFF, LedColour.Breathe])
+        expect(at(0.5)).toEqual([LedColour.OnTarget, OFF, OFF, LedColour.Marker, OFF, OFF, LedColour.Breathe, LedColour.Breathe])
+        expect(at(1)).toEqual([LedColour.OnTarget, OFF, OFF, LedColour.Marker, LedColour.Breathe, LedColour.Breathe, LedColour.Breathe, LedColour.Breathe])
+        expect(at(0.25, Guide.BreatheOut)).toEqual([LedColour.OnTarget, OFF, OFF, LedColour.Marker, OFF, OFF, OFF, LedColour.Breathe])
     })
 
     test("a tense level covers the pacer", () => {
         const f = ledFrame(relaxView(7, { guide: Guide.BreatheIn, breath: 1 }))
-        expect(f.pixels).toEqual([ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, BREATHE])
+        expect(f.pixels).toEqual([LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.Breathe])
     })
 
     test("in gate work the hold's progress replaces the pacer while it counts", () => {
         const v = relaxView(2, { guide: Guide.BreatheIn, breath: 1, gateWork: true, gateProgress: 0.5 })
-        expect(ledFrame(v).pixels.slice(4)).toEqual([OFF, OFF, GATE_PROGRESS, GATE_PROGRESS])
+        expect(ledFrame(v).pixels.slice(4)).toEqual([OFF, OFF, LedColour.GateProgress, LedColour.GateProgress])
         v.gateProgress = 0
-        expect(ledFrame(v).pixels.slice(4)).toEqual([BREATHE, BREATHE, BREATHE, BREATHE])
+        expect(ledFrame(v).pixels.slice(4)).toEqual([LedColour.Breathe, LedColour.Breathe, LedColour.Breathe, LedColour.Breathe])
     })
 })
 
 describe("toning: how high", () => {
     test("at the band's lower edge the bar is green", () => {
-        expect(ledFrame(toningView(15)).pixels).toEqual([CONTRACT, ON_TARGET, ON_TARGET, MARKER, MARKER, OFF, OFF, OFF])
+        expect(ledFrame(toningView(15)).pixels).toEqual([LedColour.Contract, LedColour.OnTarget, LedColour.OnTarget, LedColour.Marker, LedColour.Marker, OFF, OFF, OFF])
     })
 
     test("just below the band it is the cue's colour", () => {
-        expect(ledFrame(toningView(14.9)).pixels).toEqual([CONTRACT, CONTRACT, CONTRACT, MARKER, MARKER, OFF, OFF, OFF])
+        expect(ledFrame(toningView(14.9)).pixels).toEqual([LedColour.Contract, LedColour.Contract, LedColour.Contract, LedColour.Marker, LedColour.Marker, OFF, OFF, OFF])
     })
 
     test("at the band's upper edge green, just above it orange", () => {
-        expect(ledFrame(toningView(25)).pixels).toEqual([CONTRACT, ON_TARGET, ON_TARGET, ON_TARGET, ON_TARGET, OFF, OFF, OFF])
-        expect(ledFrame(toningView(25.1)).pixels).toEqual([CONTRACT, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, ABOVE_TARGET, OFF, OFF])
+        expect(ledFrame(toningView(25)).pixels).toEqual([LedColour.Contract, LedColour.OnTarget, LedColour.OnTarget, LedColour.OnTarget, LedColour.OnTarget, OFF, OFF, OFF])
+        expect(ledFrame(toningView(25.1)).pixels).toEqual([LedColour.Contract, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, LedColour.AboveTarget, OFF, OFF])
     })
 
     test("the band is marked by dim pixels; pixel 0 always shows the cue", () => {
         const f = ledFrame(toningView(0))
-        expect(f.pixels).toEqual([CONTRACT, OFF, MARKER, MARKER, MARKER, OFF, OFF, OFF])
-        expect(ledFrame(toningView(NaN, { guide: Guide.Hold })).pixels[0]).toBe(HOLD)
+        expect(f.pixels).toEqual([LedColour.Contract, OFF, LedColour.Marker, LedColour.Marker, LedColour.Marker, OFF, OFF, OFF])
+        expect(ledFrame(toningView(NaN, { guide: Guide.Hold })).pixels[0]).toBe(LedColour.Hold)
     })
 
     test("without a band the bar grows in the cue's colour", () => {
         const f = ledFrame(makeView({ guide: Guide.Hold, scaleMax: 40, level: 20 }))
-        expect(f.pixels).toEqual([HOLD, HOLD, HOLD, HOLD, OFF, OFF, OFF, OFF])
+        expect(f.pixels).toEqual([LedColour.Hold, LedColour.Hold, LedColour.Hold, LedColour.Hold, OFF, OFF, OFF, OFF])
     })
 })
 
@@ -137,12 +121,12 @@ describe("cues, countdown, states", () => {
         const guides = [Guide.Rest, Guide.BreatheIn, Guide.Contract, Guide.Hold, Guide.LetGo, Guide.Stim]
         const keys = guides.map(g => ledFrameKey(ledFrame(toningView(10, { guide: g, segmentDurationMs: 4000, segmentRemainingMs: 2000 }))))
         expect(new Set(keys).size).toBe(guides.length)
-        const colours = [BREATHE, CONTRACT, HOLD, LET_GO, STIM]
+        const colours = [LedColour.Breathe, LedColour.Contract, LedColour.Hold, LedColour.LetGo, LedColour.Stim]
         expect(new Set(colours).size).toBe(colours.length)
     })
 
     test("let go counts the rest down", () => {
-        const at = (left: number) => lit(ledFrame(makeView({ guide: Guide.LetGo, segmentDurationMs: 4000, segmentRemainingMs: left })), LET_GO)
+        const at = (left: number) => lit(ledFrame(makeView({ guide: Guide.LetGo, segmentDurationMs: 4000, segmentRemainingMs: left })), LedColour.LetGo)
         expect([at(4000), at(3001), at(3000), at(1), at(0)]).toEqual([8, 7, 6, 1, 1])
     })
 
@@ -154,13 +138,13 @@ describe("cues, countdown, states", () => {
     })
 
     test("idle blinks one dim pixel, ready shows one green pixel, done fills the bar green", () => {
-        expect(ledFrame(makeView({ state: RunnerState.Idle }))).toEqual({ pixels: [MARKER, OFF, OFF, OFF, OFF, OFF, OFF, OFF], blink: Blink.Slow })
-        expect(ledFrame(makeView({ state: RunnerState.Ready }))).toEqual({ pixels: [READY, OFF, OFF, OFF, OFF, OFF, OFF, OFF], blink: Blink.None })
-        expect(lit(ledFrame(makeView({ state: RunnerState.Done })), DONE)).toBe(8)
+        expect(ledFrame(makeView({ state: RunnerState.Idle }))).toEqual({ pixels: [LedColour.Marker, OFF, OFF, OFF, OFF, OFF, OFF, OFF], blink: Blink.Slow })
+        expect(ledFrame(makeView({ state: RunnerState.Ready }))).toEqual({ pixels: [LedColour.Ready, OFF, OFF, OFF, OFF, OFF, OFF, OFF], blink: Blink.None })
+        expect(lit(ledFrame(makeView({ state: RunnerState.Done })), LedColour.Done)).toBe(8)
     })
 
     test("battery low marks the top pixel while a session runs", () => {
-        expect(ledFrame(relaxView(1, { batteryLow: true })).pixels[7]).toBe(BATTERY)
+        expect(ledFrame(relaxView(1, { batteryLow: true })).pixels[7]).toBe(LedColour.Battery)
     })
 })
 
@@ -168,8 +152,8 @@ describe("faults", () => {
     test("cause k lights k red pixels, blinking fast: every cause its own pattern", () => {
         const frames = [1, 2, 3, 4, 5, 6, 7, 8].map(cause => ledFrame(makeView({ state: RunnerState.Fault, faultCause: cause })))
         frames.forEach((f, i) => {
-            expect(lit(f, FAULT)).toBe(i + 1)
-            expect(f.pixels[0]).toBe(FAULT)
+            expect(lit(f, LedColour.Fault)).toBe(i + 1)
+            expect(f.pixels[0]).toBe(LedColour.Fault)
             expect(f.blink).toBe(Blink.Fast)
         })
         expect(new Set(frames.map(ledFrameKey)).size).toBe(8)
@@ -177,7 +161,7 @@ describe("faults", () => {
     })
 
     test("an unknown cause lights the whole bar", () => {
-        for (const cause of [0, -1, 2.5, NaN]) expect(lit(ledFrame(makeView({ state: RunnerState.Fault, faultCause: cause })), FAULT)).toBe(8)
+        for (const cause of [0, -1, 2.5, NaN]) expect(lit(ledFrame(makeView({ state: RunnerState.Fault, faultCause: cause })), LedColour.Fault)).toBe(8)
     })
 })
 
@@ -190,22 +174,22 @@ describe("rating", () => {
     })
 
     test("0 is one dim pixel; 1..8 that many orange; above 8 each white pixel counts two", () => {
-        expect(pain(0).pixels).toEqual([MARKER, OFF, OFF, OFF, OFF, OFF, OFF, OFF])
-        expect(lit(pain(5), PAIN)).toBe(5)
-        expect(lit(pain(8), PAIN)).toBe(8)
-        expect(pain(9).pixels).toEqual([RATING_OVERFLOW, PAIN, PAIN, PAIN, PAIN, PAIN, PAIN, PAIN])
-        expect(lit(pain(10), RATING_OVERFLOW)).toBe(2)
+        expect(pain(0).pixels).toEqual([LedColour.Marker, OFF, OFF, OFF, OFF, OFF, OFF, OFF])
+        expect(lit(pain(5), LedColour.Pain)).toBe(5)
+        expect(lit(pain(8), LedColour.Pain)).toBe(8)
+        expect(pain(9).pixels).toEqual([LedColour.RatingOverflow, LedColour.Pain, LedColour.Pain, LedColour.Pain, LedColour.Pain, LedColour.Pain, LedColour.Pain, LedColour.Pain])
+        expect(lit(pain(10), LedColour.RatingOverflow)).toBe(2)
     })
 
     test("the dilator size shows in its own colour", () => {
         const f = ledFrame(makeView({ state: RunnerState.Rating, ratingStep: RatingStep.Dilator, ratingValue: 3, ratingMax: 8 }))
-        expect(lit(f, DILATOR)).toBe(3)
+        expect(lit(f, LedColour.Dilator)).toBe(3)
         expect(ledFrameKey(f)).not.toBe(ledFrameKey(pain(3)))
     })
 
     test("on a short bar a large scale shows in proportion", () => {
         const f = ledFrame(makeView({ state: RunnerState.Rating, ratingStep: RatingStep.Pain, ratingValue: 10, ratingMax: 10 }), { pixels: 4 })
-        expect(lit(f, PAIN)).toBe(4)
+        expect(lit(f, LedColour.Pain)).toBe(4)
     })
 })
 
@@ -215,7 +199,7 @@ describe("notices", () => {
     test("gate met, gate not met and a spasm sign each have their own frame, for NOTICE_MS", () => {
         const keys = [Notice.GateMet, Notice.GateNotMet, Notice.SpasmSign].map(n => ledFrameKey(notice(n, 0)))
         expect(new Set([...keys, ledFrameKey(notice(Notice.None, 0))]).size).toBe(4)
-        expect(lit(notice(Notice.GateMet, 0), ON_TARGET)).toBe(8)
+        expect(lit(notice(Notice.GateMet, 0), LedColour.OnTarget)).toBe(8)
         expect(notice(Notice.GateNotMet, NOTICE_MS - 1).blink).toBe(Blink.Slow)
         expect(ledFrameKey(notice(Notice.GateMet, NOTICE_MS))).toBe(ledFrameKey(notice(Notice.None, -1)))
     })
@@ -230,7 +214,7 @@ describe("ledFrameKey", () => {
         const a = ledFrame(toningView(15))
         expect(ledFrameKey(a)).toBe(ledFrameKey(ledFrame(toningView(15))))
         for (let i = 0; i < 8; i++) {
-            for (const c of LED_PALETTE) {
+            for (const c of ledPalette()) {
                 if (c === a.pixels[i]) continue
                 const b = { pixels: a.pixels.slice(), blink: a.blink }
                 b.pixels[i] = c
@@ -257,8 +241,8 @@ describe("with a runner", () => {
         const v = r.runner.view()
         expect(v.gateWork).toBe(true)
         const f = ledFrame(v)
-        expect(lit(f, ON_TARGET)).toBe(3)
-        expect(f.pixels.filter(p => p === BREATHE || p === GATE_PROGRESS).length).toBeGreaterThan(0)
+        expect(lit(f, LedColour.OnTarget)).toBe(3)
+        expect(f.pixels.filter(p => p === LedColour.Breathe || p === LedColour.GateProgress).length).toBeGreaterThan(0)
         expect(ledFrame(v, { pixels: 4 }).pixels.length).toBe(4)
     })
 })

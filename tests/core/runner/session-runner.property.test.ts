@@ -7,7 +7,7 @@
 // failure shrinks to a short sequence.
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { ledFrame, ledFrameKey, LED_PALETTE } from "../../../src/core/feedback/led-bar"
+import { ledFrame, ledFrameKey, ledPalette } from "../../../src/core/feedback/led-bar"
 import { isToningPhase, lockingFlags, phaseUsesStim } from "../../../src/core/program/phases"
 import { CONTRAINDICATIONS, type Phase, type Program } from "../../../src/core/program/types"
 import { SessionRunner } from "../../../src/core/runner/session-runner"
@@ -193,10 +193,10 @@ class Checker {
         if (this.terminal === RunnerState.Fault) expect(st).toBe(RunnerState.Fault)
         if (this.terminal === RunnerState.Done) expect([RunnerState.Done, RunnerState.Fault]).toContain(st)
         if (st === RunnerState.Done || st === RunnerState.Fault) this.terminal = st
-        if (v.toning) expect(this.runner.gateMet(), "toning runs only with the gate met").toBe(true)
+        if (v.toning) expect(this.runner.view().gateMet, "toning runs only with the gate met").toBe(true)
         const running = st === RunnerState.Running || st === RunnerState.Paused
         expect(this.openPhase, "a phase is open exactly while running or paused").toBe(running)
-        if (this.started && !running) expect(this.phaseTimeMs, "time in phases adds up to the running time").toBe(this.runner.sessionRunningMs())
+        if (this.started && !running) expect(this.phaseTimeMs, "time in phases adds up to the running time").toBe(this.runner.view().runningMs)
         expect(v.gateProgress).toBeGreaterThanOrEqual(0)
         expect(v.gateProgress).toBeLessThanOrEqual(1)
         expect(v.breath).toBeGreaterThanOrEqual(0)
@@ -207,7 +207,7 @@ class Checker {
         }
         const f = ledFrame(v)
         expect(f.pixels.length).toBe(8)
-        for (const px of f.pixels) expect(LED_PALETTE).toContain(px)
+        for (const px of f.pixels) expect(ledPalette()).toContain(px)
         expect(Number.isFinite(ledFrameKey(f))).toBe(true)
     }
 
@@ -259,7 +259,7 @@ class Checker {
                 break
             case "follow":
                 // relaxed until the gate is met (or 8 s), then following the cues
-                for (let i = 0; x.calmFirst && i < 800 && !r.gateMet(); i++) {
+                for (let i = 0; x.calmFirst && i < 800 && !r.view().gateMet; i++) {
                     this.t += 10
                     r.sample(this.t, { emgUv: 1, pressureCmH2O: 1 })
                 }

@@ -7,8 +7,8 @@ import { describe, expect, test } from "vitest"
 import { RepFlag } from "../../../src/core/metrics/types"
 import { CONTRAINDICATION_RULES, lockingFlags } from "../../../src/core/program/phases"
 import { Block, Cue, SegmentKind } from "../../../src/core/protocol/assessment"
-import { BLOCK_RELAX, BLOCK_STIM } from "../../../src/core/runner/phase-plan"
-import { EVENT_QUEUE_MAX, INHALE_FRACTION } from "../../../src/core/runner/session-runner"
+import { BLOCK_RELAX, BLOCK_STIM, planPhases } from "../../../src/core/runner/phase-plan"
+import { emptyView, EVENT_QUEUE_MAX, INHALE_FRACTION } from "../../../src/core/runner/session-runner"
 import { StimMode } from "../../../src/core/stim/plan"
 import {
     BandKind,
@@ -19,6 +19,7 @@ import {
     RunnerChannel,
     RunnerEventKind as K,
     RunnerReason as R,
+    Notice,
     RunnerState,
     type RunnerEvent,
 } from "../../../src/core/runner/types"
@@ -58,11 +59,29 @@ function phaseStarts(r: RunnerRig, gateWork: boolean): RunnerEvent[] {
     return r.events.filter(e => e.kind === K.PhaseStarted && e.gateWork === gateWork)
 }
 
+describe("the idle view", () => {
+    test("emptyView (JSON text) has each enum at Idle / None and equals an idle runner's view", () => {
+        const v = emptyView()
+        expect(v.state).toBe(RunnerState.Idle)
+        expect(v.cue).toBe(Cue.Idle)
+        expect(v.guide).toBe(Guide.None)
+        expect(v.levelChannel).toBe(RunnerChannel.None)
+        expect(v.bandKind).toBe(BandKind.None)
+        expect(v.ratingStep).toBe(RatingStep.None)
+        expect(v.notice).toBe(Notice.None)
+        expect(v.level).toBeNaN()
+        expect(v.levelPctOfTarget).toBeNaN()
+        const idle = new RunnerRig(makeProgram(), makeOptions()).runner.view()
+        for (const key of Object.keys(idle)) if (key !== "level" && key !== "levelChannel" && key !== "scaleMax") expect((v as any)[key], key).toEqual((idle as any)[key])
+        expect(Object.keys(v).sort()).toEqual(Object.keys(idle).sort())
+    })
+})
+
 describe("relaxation gate", () => {
     test("is met on the sample where the hold reaches holdS", () => {
         const r = gateRig()
         r.feedTo(MET_AT, 3)
-        expect(r.runner.gateMet()).toBe(true)
+        expect(r.runner.view().gateMet).toBe(true)
         const met = r.first(K.GateMet)!
         expect(met.atMs).toBe(MET_AT)
         expect(met.extra).toBe(5000)
@@ -74,9 +93,9 @@ describe("relaxation gate", () => {
     test("is not met one sample short of holdS", () => {
         const r = gateRig()
         r.feedTo(MET_AT - 10, 3)
-        expect(r.runner.gateMet()).toBe(false)
+        expect(r.runner.view().gateMet).toBe(false)
         expect(r.runner.gateProgress()).toBeCloseTo(4990 / 5000, 9)
-        expect(r.runner.inGateWork()).toBe(true)
+        expect(r.runner.view().gateWork).toBe(true)
     })
 
     test("an SD just above the criterion never meets it", () => {
@@ -94,13 +113,13 @@ describe("relaxation gate", () => {
     test("a rest tone exactly at the level counts as relaxed", () => {
         const r = gateRig()
         r.feedTo(MET_AT, 4)
-        expect(r.runner.gateMet()).toBe(true)
+        expect(r.runner.view().gateMet).toBe(true)
     })
 
     test("a rest tone just above the level does not", () => {
         const r = gateRig()
         r.feedTo(29_000, 4.01)
-        expect(r.runner.gateMet()).toBe(false)
+        expect(r.runner.view().gateMet).toBe(false)
         expect(r.runner.gateProgress()).toBe(0)
     })
 
@@ -109,7 +128,7 @@ describe("relaxation gate", () => {
         r.feedTo(3000, 3)
         r.feedTo(4000, 8)
         r.feedTo(MET_AT, 3)
-        expect(r.runner.gateMet()).toBe(false)
+        expect(r.runner.view().gateMet).toBe(false)
         r.feedTo(15_000, 3)
         const met = r.first(K.GateMet)!
         expect(met.atMs).toBeGreaterThan(9000)
@@ -119,9 +138,9 @@ describe("relaxation gate", () => {
     test("both channels must hold when the criterion has both levels", () => {
         const r = gateRig({ channels: "both", relaxation: { restToneMaxCmH2O: 5, restToneSdMaxCmH2O: 1 } })
         r.feedTo(10_000, 3, 7)
-        expect(r.runner.gateMet()).toBe(false)
+        expect(r.runner.view().gateMet).toBe(false)
         r.feedTo(20_000, 3, 2)
-        expect(r.runner.gateMet()).toBe(true)
+        expect(r.runner.view().gateMet).toBe(true)
     })
 
     test("an unknown level (NaN) breaks the hold", () => {
@@ -129,7 +148,7 @@ describe("relaxation gate", () => {
         r.feedTo(5000, 3)
         r.feedTo(5010, NaN)
         r.feedTo(MET_AT, 3)
-        expect(r.runner.gateMet()).toBe(false)
+        expect(r.runner.view().gateMet).toBe(false)
     })
 
     test("a toning phase waits in gate work until the gate is met, then starts at once", () => {
@@ -161,8 +180,8 @@ describe("relaxation gate", () => {
         const skipped = r.first(K.PhaseSkipped)!
         expect(skipped.phaseIndex).toBe(0)
         expect(skipped.reason).toBe(R.GateAbandoned)
-        expect(r.runner.phaseIndex()).toBe(1)
-        expect(r.runner.inGateWork()).toBe(false)
+        expect(r.runner.view().phaseIndex).toBe(1)
+        expect(r.runner.view().gateWork).toBe(false)
         r.feedTo(40_100, 6)
         expect(r.runner.state()).toBe(RunnerState.Rating)
         expect(phaseStarts(r, false).map(e => e.phaseIndex)).toEqual([1])
@@ -201,7 +220,7 @@ describe("relaxation gate", () => {
         r.feedTo(40_100, 3)
         expect(r.first(K.GateMet)!.phaseIndex).toBe(1)
         expect(phaseStarts(r, false).map(e => e.phaseIndex)).toEqual([1, 2])
-        expect(r.runner.phaseIndex()).toBe(2)
+        expect(r.runner.view().phaseIndex).toBe(2)
     })
 
     test("a toning phase in a program without a criterion is skipped (fail-safe)", () => {
@@ -248,8 +267,8 @@ describe("spasm signs", () => {
         const ended = r.last(K.PhaseEnded)!
         expect(ended.limit).toBe(PhaseOutcome.SpasmSign)
         expect(ended.phaseIndex).toBe(0)
-        expect(r.runner.inGateWork()).toBe(true)
-        expect(r.runner.gateMet()).toBe(false)
+        expect(r.runner.view().gateWork).toBe(true)
+        expect(r.runner.view().gateMet).toBe(false)
         expect(r.last(K.PhaseStarted)!.reason).toBe(R.SpasmRestTone)
     })
 
@@ -291,8 +310,8 @@ describe("spasm signs", () => {
         const skipped = r.first(K.PhaseSkipped)!
         expect(skipped.phaseIndex).toBe(1)
         expect(skipped.reason).toBe(R.SpasmLimit)
-        expect(r.runner.phaseIndex()).toBe(2)
-        expect(r.runner.inGateWork()).toBe(false)
+        expect(r.runner.view().phaseIndex).toBe(2)
+        expect(r.runner.view().gateWork).toBe(false)
     })
 
     test("two reps in a row that do not let go are a spasm sign", () => {
@@ -304,7 +323,7 @@ describe("spasm signs", () => {
         const s = r.first(K.SpasmSign)!
         expect(s.reason).toBe(R.SpasmNoRelease)
         expect(s.value).toBe(2)
-        expect(r.runner.inGateWork()).toBe(true)
+        expect(r.runner.view().gateWork).toBe(true)
     })
 
     test("one rep that does not let go is not", () => {
@@ -323,7 +342,10 @@ describe("spasm signs", () => {
         r.runner.repFinished(r.t, makeRep(0, 0))
         r.runner.repFinished(r.t, makeRep(0, 0))
         r.runner.repFinished(r.t, makeRep(1, RepFlag.NoContraction))
-        expect(r.runner.phaseRepsDone(0)).toBe(1)
+        // the phase's end event carries its reps done
+        r.runner.button(r.t, ButtonKind.Stop)
+        r.drain()
+        expect(kinds(r.events, K.PhaseEnded).pop()!.extra).toBe(1)
     })
 })
 
@@ -406,7 +428,7 @@ describe("states and buttons", () => {
         const ended = r.first(K.PhaseEnded)!
         expect(ended.atMs).toBe(15_000)
         expect(ended.value).toBe(10_000)
-        expect(r.runner.sessionRunningMs()).toBe(10_000)
+        expect(r.runner.view().runningMs).toBe(10_000)
         expect(r.first(K.Paused)!.reason).toBe(R.PauseButton)
         expect(r.count(K.Resumed)).toBe(1)
     })
@@ -469,7 +491,7 @@ describe("states and buttons", () => {
         expect(r.count(K.SpasmSign)).toBe(1)
         expect(r.first(K.SessionEnded)!.reason).toBe(R.BatteryLow)
         expect(r.runner.state()).toBe(RunnerState.Rating)
-        expect(r.runner.inGateWork()).toBe(false)
+        expect(r.runner.view().gateWork).toBe(false)
     })
 
     test("battery low outside a contraction ends at once", () => {
@@ -536,7 +558,7 @@ describe("states and buttons", () => {
         r.feedTo(5000, 3)
         r.runner.sample(4000, { emgUv: 50, pressureCmH2O: 0 })
         r.runner.sample(NaN, { emgUv: 50, pressureCmH2O: 0 })
-        expect(r.runner.sessionRunningMs()).toBe(5000)
+        expect(r.runner.view().runningMs).toBe(5000)
         expect(r.runner.view().level).toBe(3)
     })
 
@@ -544,7 +566,7 @@ describe("states and buttons", () => {
         const r = rig({ phases: [flicksPhase({ reps: 50, onS: 0.5, offS: 1 })] }, { restWindowMs: 500 })
         r.feedTo(MET_AT, 3)
         r.runner.tick(MET_AT + 100_000)
-        expect(r.runner.sessionRunningMs()).toBeLessThan(MET_AT + 100_000)
+        expect(r.runner.view().runningMs).toBeLessThan(MET_AT + 100_000)
         r.runner.tick(MET_AT + 100_000)
         r.runner.tick(MET_AT + 100_000)
         r.runner.tick(MET_AT + 100_000)
@@ -754,7 +776,7 @@ describe("phases, segments and targets", () => {
     test("gate work breathes at the nearest relax phase's period", () => {
         const r = gateRig({ phases: [relaxPhase({ durationS: 1, breathPeriodS: 6 }), flicksPhase()] })
         r.feedTo(1000 + 2500, 6)
-        expect(r.runner.inGateWork()).toBe(true)
+        expect(r.runner.view().gateWork).toBe(true)
         expect(r.runner.view().guide).toBe(Guide.BreatheOut) // 2.5 s into a 6 s breath: past 2.4 s
     })
 
@@ -780,7 +802,7 @@ describe("phases, segments and targets", () => {
 
     test("the holds target follows its ramp by sessions done", () => {
         const ramp = holdsPhase({ targetPctMvc: undefined, targetRamp: { startPctMvc: 30, stepPctPerSession: 2, maxPctMvc: 60 } })
-        const at = (n: number) => new RunnerRig(makeProgram({ phases: [ramp] }), makeOptions({ sessionsDone: n })).runner.targetPctMvc(0)
+        const at = (n: number) => planPhases(makeProgram({ phases: [ramp] }), n)[0].targetPctMvc
         expect([at(0), at(5), at(15), at(40)]).toEqual([30, 40, 60, 60])
     })
 
@@ -804,7 +826,7 @@ describe("phases, segments and targets", () => {
         r.feedTo(60_000, 3)
         expect(r.runner.state()).toBe(RunnerState.Rating)
         const total = kinds(r.events, K.PhaseEnded).reduce((s, e) => s + e.value, 0)
-        expect(total).toBe(r.runner.sessionRunningMs())
-        expect(r.runner.sessionRunningMs()).toBe(r.first(K.SessionEnded)!.atMs - 10_000)
+        expect(total).toBe(r.runner.view().runningMs)
+        expect(r.runner.view().runningMs).toBe(r.first(K.SessionEnded)!.atMs - 10_000)
     })
 })

@@ -1,0 +1,63 @@
+import { ledFrame, type LedFrame } from "../core/feedback/led-bar"
+import { PHASE_KINDS } from "../core/program/types"
+import { emptyView, RunnerState, type RunnerView, type SessionRunner } from "../core/runner"
+
+/** `phase_kind` outside a session (services/trainer.md) */
+const NO_PHASE_KIND = 255
+
+function sameFrame(a: LedFrame, b: LedFrame): boolean {
+    if (a.blink !== b.blink || a.pixels.length !== b.pixels.length) return false
+    for (let i = 0; i < a.pixels.length; i++) if (a.pixels[i] !== b.pixels[i]) return false
+    return true
+}
+
+/**
+ * The program runner as the trainer service shows it: the LED frame the
+ * patient sees and the runner's status (services/trainer.md `led`,
+ * `runner`). One view object is reused: the VM heap is ~64 KB.
+ */
+export class RunnerStatus {
+    private readonly view: RunnerView = emptyView()
+    private shown: LedFrame = { pixels: [], blink: 0 }
+    private active = false
+    private idle = false
+    private frameTimeMs = 0
+
+    /** Takes the runner's state now (null: no program runs: the idle frame); true when the LED frame changed. */
+    update(runner: SessionRunner | null, sampleTimeMs: number): boolean {
+        this.active = runner !== null
+        if (runner === null) {
+            if (this.idle) return false
+            this.idle = true
+            this.view.state = RunnerState.Idle
+        } else {
+            this.idle = false
+            runner.view(this.view)
+        }
+        const frame = ledFrame(this.view)
+        if (sameFrame(frame, this.shown)) return false
+        this.shown = frame
+        this.frameTimeMs = sampleTimeMs
+        return true
+    }
+
+    /** The LED frame now. */
+    frame(): LedFrame {
+        return this.shown
+    }
+
+    led(): number[] {
+        const px = this.shown.pixels
+        const out = [Math.round(this.frameTimeMs), this.shown.blink, px.length]
+        for (const c of px) out.push(c)
+        return out
+    }
+
+    runner(): number[] {
+        const v = this.view
+        if (!this.active) return [0, -1, NO_PHASE_KIND, 0, 0, 0, 0, 0, NaN, NaN, NaN]
+        const kind = v.phaseKind === "" ? NO_PHASE_KIND : PHASE_KINDS.indexOf(v.phaseKind as any)
+        const flags = (v.gateWork ? 1 : 0) | (v.toning ? 2 : 0) | (v.gateMet ? 4 : 0) | (v.batteryLow ? 8 : 0)
+        return [v.state, v.phaseIndex, kind, flags, Math.round(v.gateProgress * 100), v.notice, v.ratingValue, v.faultCause, v.level, v.bandLow, v.bandHigh]
+    }
+}

@@ -55,7 +55,7 @@ export async function startApp(io: BoardIo = {}) {
     }
     if (io.buttons) for (let i = 0; i < io.buttons.length; i++) onPress(io.buttons[i], i + 1, press)
     const showLed = async () => {
-        if (io.ledBar) await io.ledBar.show(status.frame())
+        if (io.ledBar) await io.ledBar.show(status.frame)
     }
     const input = startProbeInput(
         (seq, pressureHpa, emgMv, lostBefore) => {

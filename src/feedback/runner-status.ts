@@ -18,7 +18,8 @@ function sameFrame(a: LedFrame, b: LedFrame): boolean {
  */
 export class RunnerStatus {
     private readonly view: RunnerView = emptyView()
-    private shown: LedFrame = { pixels: [], blink: 0 }
+    /** the LED frame now (public, written only here: a getter costs device bytecode) */
+    frame: LedFrame = { pixels: [], blink: 0 }
     private active = false
     private idle = false
     private frameTimeMs = 0
@@ -35,20 +36,15 @@ export class RunnerStatus {
             runner.view(this.view)
         }
         const frame = ledFrame(this.view)
-        if (sameFrame(frame, this.shown)) return false
-        this.shown = frame
+        if (sameFrame(frame, this.frame)) return false
+        this.frame = frame
         this.frameTimeMs = sampleTimeMs
         return true
     }
 
-    /** The LED frame now. */
-    frame(): LedFrame {
-        return this.shown
-    }
-
     led(): number[] {
-        const px = this.shown.pixels
-        const out = [Math.round(this.frameTimeMs), this.shown.blink, px.length]
+        const px = this.frame.pixels
+        const out = [Math.round(this.frameTimeMs), this.frame.blink, px.length]
         for (const c of px) out.push(c)
         return out
     }

@@ -12,9 +12,11 @@ const run = promisify(execFile)
 
 describe("pft sim --replay", () => {
     test("a resting trace gives the rest tone it holds and no contractions", async () => {
-        // 75 s at 100 Hz: probe in at rest, 15 cmH2O and 3 uV with a small ripple
+        // 90 s at 100 Hz: probe in at rest, 15 cmH2O and 3 uV with a small ripple. The session starts
+        // once the probe is zeroed (a few s in) and its first flick is over 64 s later: 75 s left a
+        // margin of a few seconds, which a busy VM ate
         const rows = ["time_ms,pressure_cmH2O,emg_uV"]
-        for (let i = 0; i < 7500; i++) rows.push(`${i * 10},${(15 + 0.2 * ((i % 7) - 3) / 3).toFixed(3)},${(3 + 0.3 * ((i % 5) - 2) / 2).toFixed(3)}`)
+        for (let i = 0; i < 9000; i++) rows.push(`${i * 10},${(15 + 0.2 * ((i % 7) - 3) / 3).toFixed(3)},${(3 + 0.3 * ((i % 5) - 2) / 2).toFixed(3)}`)
         const file = join(mkdtempSync(join(tmpdir(), "pft-replay-")), "rest.csv")
         writeFileSync(file, rows.join("\n"))
         const { stdout } = await run(process.execPath, [join(repoRoot(), "bin", "pft.mjs"), "sim", "--replay", file, "--speed", "10", "--json"], {

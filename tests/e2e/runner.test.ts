@@ -124,7 +124,7 @@ describe("the session runner on the device", () => {
         expect((await s.trainer.led()).pixels[0]).toBe(LedColour.Marker)
     })
 
-    test("a hypertonic patient never reaches toning: relaxation work, 'not met', the toning phases skipped, a clean end", async () => {
+    test("a hypertonic patient never reaches toning: relaxation work, 'not met' on the bar, the toning phases skipped, a clean end", async () => {
         const s = await session("hypertonic")
         expect(s.runners.some(r => r.toning)).toBe(false)
         expect(s.runners.some(r => r.gateMet)).toBe(false)
@@ -133,8 +133,9 @@ describe("the session runner on the device", () => {
         // gate work (relaxation before the flicks) ran, cued as relaxation
         expect(s.runners.some(r => r.gateWork && r.phaseIndex === 2)).toBe(true)
         expect(s.cues.some(c => c.block === BLOCK_RELAX && c.cue === Cue.Rest)).toBe(true)
-        // "not met" (the notice), the holds never start, the session ends cleanly
+        // "not met": the whole bar orange, blinking slowly (shown before the rating); the holds never start; the session ends cleanly
         expect(s.runners.some(r => r.notice === Notice.GateNotMet)).toBe(true)
+        expect(s.leds.some(l => l.blink === Blink.Slow && l.pixels.every(p => p === LedColour.AboveTarget))).toBe(true)
         expect(s.runners.some(r => r.phaseIndex === 3)).toBe(false)
         expect(s.runners[s.runners.length - 1].state).toBe("rating")
     })

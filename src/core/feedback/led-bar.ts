@@ -266,6 +266,7 @@ export function ledFrame(v: RunnerView, options?: LedOptions): LedFrame {
     const px: number[] = []
     for (let i = 0; i < n; i++) px.push(LedColour.Off)
     let blink = Blink.None
+    const noticeNow = v.notice !== Notice.None && v.noticeAgeMs >= 0 && v.noticeAgeMs < NOTICE_MS
     switch (v.state) {
         case RunnerState.Idle:
             px[0] = LedColour.Marker
@@ -282,12 +283,13 @@ export function ledFrame(v: RunnerView, options?: LedOptions): LedFrame {
             blink = Blink.Fast
             break
         case RunnerState.Rating:
-            drawRating(px, v)
+            // a notice given as the session ended (gate not met: the toning phases were the rest of it) first
+            if (noticeNow) blink = drawNotice(px, v.notice)
+            else drawRating(px, v)
             break
         case RunnerState.Running:
         case RunnerState.Paused:
-            if (v.state === RunnerState.Running && v.notice !== Notice.None && v.noticeAgeMs >= 0 && v.noticeAgeMs < NOTICE_MS)
-                blink = drawNotice(px, v.notice)
+            if (v.state === RunnerState.Running && noticeNow) blink = drawNotice(px, v.notice)
             else drawActive(px, v)
             if (v.batteryLow) px[n - 1] = LedColour.Battery
             if (v.state === RunnerState.Paused) blink = Blink.Slow

@@ -280,7 +280,8 @@ export class SessionRunner {
     private levelP = NaN
     private readonly mvc: number[] = [0, 0]
     private events: RunnerEvent[] = []
-    private dropped = 0
+    /** events dropped because the queue was full (drain after every call); public, written only here: a getter costs device bytecode */
+    droppedEvents = 0
 
     constructor(program: Program, options?: RunnerOptions) {
         this.program = program
@@ -485,10 +486,6 @@ export class SessionRunner {
         return out
     }
 
-    /** Events dropped because the queue was full (drain after every call). */
-    droppedEvents(): number {
-        return this.dropped
-    }
 
     /** The current segment (null outside Running/Paused). */
     segment(): Segment | null {
@@ -1083,7 +1080,7 @@ export class SessionRunner {
         }
         if (this.events.length >= EVENT_QUEUE_MAX) {
             this.events.shift()
-            this.dropped += 1
+            this.droppedEvents += 1
         }
         this.events.push(e)
         return e

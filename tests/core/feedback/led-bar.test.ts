@@ -207,6 +207,17 @@ describe("notices", () => {
     test("a pause shows the pause, not the notice", () => {
         expect(notice(Notice.SpasmSign, 0, RunnerState.Paused).pixels).toEqual(notice(Notice.None, -1, RunnerState.Paused).pixels)
     })
+
+    test("a notice given as the session ended (gate not met: toning was the rest of it) shows before the rating", () => {
+        const rating = (n: Notice, age: number) =>
+            ledFrame(makeView({ state: RunnerState.Rating, ratingStep: RatingStep.Pain, ratingValue: 0, ratingMax: 10, notice: n, noticeAgeMs: age }))
+        const notMet = rating(Notice.GateNotMet, 500)
+        expect(lit(notMet, LedColour.AboveTarget)).toBe(8)
+        expect(notMet.blink).toBe(Blink.Slow)
+        // once the notice is over: the rating (0: one dim pixel)
+        expect(rating(Notice.GateNotMet, NOTICE_MS).pixels).toEqual(rating(Notice.None, -1).pixels)
+        expect(rating(Notice.None, -1).pixels[0]).toBe(LedColour.Marker)
+    })
 })
 
 describe("ledFrameKey", () => {

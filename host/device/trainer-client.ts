@@ -141,11 +141,8 @@ export class TrainerClient {
 
     /** Calls `handler` for every live report; returns an unsubscribe. */
     onLive(handler: (report: LiveReport) => void): () => void {
-        const code = registerReportCode(TRAINER_SERVICE, "live")
-        const format = packetInfo(TRAINER_SERVICE, "live").packFormat!
-        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
-            if (pkt.serviceCommand !== code) return
-            const v = jd.jdunpack<number[]>(pkt.data, format)
+        return this.onReport("live", values => {
+            const v = values as number[]
             handler({
                 lastSeq: v[0],
                 samplesReceived: v[1],
@@ -184,11 +181,8 @@ export class TrainerClient {
 
     /** Calls `handler` for every cue report (pushed on change and with each live report). */
     onCue(handler: (cue: CueReport) => void): () => void {
-        const code = registerReportCode(TRAINER_SERVICE, "cue")
-        const format = packetInfo(TRAINER_SERVICE, "cue").packFormat!
-        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
-            if (pkt.serviceCommand !== code) return
-            const [startedAtMs, cue, block, repIndex, segmentIndex] = jd.jdunpack<number[]>(pkt.data, format)
+        return this.onReport("cue", values => {
+            const [startedAtMs, cue, block, repIndex, segmentIndex] = values as number[]
             handler({ cue, block, repIndex, segmentIndex, startedAtMs })
         })
     }
@@ -198,7 +192,7 @@ export class TrainerClient {
         return this.onReport("led", v => handler(decodeLed(v)))
     }
 
-    /** Calls `handler` for every runner status the device pushes (with each LED frame). */
+    /** Calls `handler` for every runner status the device pushes (with each live report while a program runs, and as it ends). */
     onRunner(handler: (runner: RunnerReport) => void): () => void {
         return this.onReport("runner", v => handler(decodeRunner(v)))
     }
@@ -213,6 +207,7 @@ export class TrainerClient {
         return decodeRunner(await this.readRegister("runner"))
     }
 
+    /** Calls `handler` with the unpacked fields of every report of `register`; returns an unsubscribe. */
     private onReport(register: string, handler: (values: unknown[]) => void): () => void {
         const code = registerReportCode(TRAINER_SERVICE, register)
         const format = packetInfo(TRAINER_SERVICE, register).packFormat!

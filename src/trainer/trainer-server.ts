@@ -1,6 +1,5 @@
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
-import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
 import { SessionState, type MeasurementSession } from "../core/session/measurement-session"
 import { ProgramStatus } from "../core/program/install-status"
 import type { ProgramStore } from "../program/program-store"
@@ -32,7 +31,6 @@ function args(first: any): any[] {
 }
 
 class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHandle {
-    private ledSpec: ds.PacketSpec = undefined
     lastSeq = 0
     /** [s] unix time at the moment `clockSetAtMs` (device monotonic) */
     private wallClockAtSetS = 0
@@ -154,9 +152,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 
     async pushLed() {
-        // looked up once: the frame goes out up to once per probe report
-        if (!this.ledSpec) this.ledSpec = this.spec.lookup("led")
-        await this._send(this.ledSpec.encode(this.led()))
+        await this._send(this.spec.lookup("led").encode(this.led()))
     }
 
     async pushRunner() {

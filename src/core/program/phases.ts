@@ -30,7 +30,7 @@
  *
  * No @devicescript imports: shared by the firmware and the host.
  */
-import type { AssessmentOptions } from "../protocol/assessment"
+import { assessmentDurationMs, assessmentSegments, type AssessmentOptions } from "../protocol/assessment"
 import { stimModeRule } from "./fields"
 import type { AssessmentPhase, Contraindication, Contraindications, HoldsPhase, Phase, Program, StimPhase } from "./types"
 
@@ -44,7 +44,7 @@ export interface ContraindicationRule {
 
 /**
  * Which modality each contraindication locks (sources in the file header).
- * JSON text: data, not bytecode, in the firmware image (fields.ts fieldsOf).
+ * JSON text: data, not bytecode, in the firmware image (fields.ts tableText).
  */
 export const CONTRAINDICATION_RULES: ContraindicationRule[] = JSON.parse(
     "[" +
@@ -208,11 +208,8 @@ function phaseTenths(phase: Phase): number {
         case "holds":
             return phase.reps * (tenths(phase.workS) + tenths(phase.restS))
         case "assessment": {
-            // from assessmentOptions, which the runner uses too: expandAssessment is host-only (device image size)
-            const o = assessmentOptions(phase)
-            let ms = o.preBaselineMs + o.flickCount * (o.flickOnMs + o.flickOffMs) + o.holdCount * (o.holdOnMs + o.holdOffMs)
-            ms += (o.enduranceMs > 0 ? o.restBeforeEnduranceMs + o.enduranceMs : 0) + o.postBaselineMs
-            return ms / 100
+            // the protocol's own segments, as the runner runs them (expandAssessment is host-only: device image size)
+            return assessmentDurationMs(assessmentSegments(assessmentOptions(phase))) / 100
         }
     }
     return 0

@@ -42,7 +42,10 @@ function benchProgram(): Program {
 }
 
 interface LedSeen {
+    /** [ms] the feed's newest sample when the report arrived */
     feedMs: number
+    /** [ms] session sample time the device computed the frame at */
+    sampleTimeMs: number
     onTarget: boolean
 }
 
@@ -61,7 +64,7 @@ export async function benchFeedbackLatencyDevice(): Promise<Figures> {
         const cues: CueReport[] = []
         const feedNow = () => (feed ? feed.lastSampleTimeMs() : -1)
         const offs = [
-            trainer.onLed(l => leds.push({ feedMs: feedNow(), onTarget: l.pixels.includes(LedColour.OnTarget) && l.pixels[0] !== LedColour.OnTarget })),
+            trainer.onLed(l => leds.push({ feedMs: feedNow(), sampleTimeMs: l.sampleTimeMs, onTarget: l.pixels.includes(LedColour.OnTarget) && l.pixels[0] !== LedColour.OnTarget })),
             trainer.onRunner(r => runners.push({ feedMs: feedNow(), r })),
             // the cue is pushed on change and again with each live report: keep each segment's first
             trainer.onCue(c => {
@@ -85,13 +88,17 @@ export async function benchFeedbackLatencyDevice(): Promise<Figures> {
         const interval = run.trace.intervalMs
         // each contraction: its cue in feed time, the band's low edge the device showed, the truth crossing, the first green frame
         const latencies: number[] = []
+        // the two legs: truth to the frame's sample (filters, runner, LED bar), and that sample to the report's arrival (probe batch, VM queue, bus)
+        const computeMs: number[] = []
+        const deliverMs: number[] = []
         let missed = 0
         const contractions = cues.filter(c => c.cue === Cue.Contract)
         for (const c of contractions) {
             const from = c.startedAtMs + start
             const next = cues.find(x => x.startedAtMs > c.startedAtMs)
             const to = next ? next.startedAtMs + start : Infinity
-            const band = runners.find(x => x.feedMs >= from && x.r.toning && x.r.bandLow > 0)?.r.bandLow
+            // the first toning rep has no band: it measures the MVC the targets are a share of
+            const band = runners.find(x => x.feedMs >= from && x.feedMs < to && x.r.toning && x.r.bandLow > 0)?.r.bandLow
             if (band === undefined) continue
             let trueAt = -1
             for (let seq = Math.ceil(from / interval); seq * interval < to && seq < run.trace.emgUv.length; seq++)
@@ -101,17 +108,23 @@ export async function benchFeedbackLatencyDevice(): Promise<Figures> {
                 }
             if (trueAt < 0) continue
             const green = leds.find(l => l.onTarget && l.feedMs >= from && l.feedMs < to + 1000)
-            if (green) latencies.push(Math.max(0, green.feedMs - trueAt))
-            else missed++
-            if (process.env.BENCH_VERBOSE) console.log(`  cue ${c.startedAtMs} ms: band ${band.toFixed(1)} uV, true crossing +${(trueAt - from).toFixed(0)} ms, green on the bus +${green ? (green.feedMs - from).toFixed(0) : "-"} ms`)
+            if (green) {
+                latencies.push(Math.max(0, green.feedMs - trueAt))
+                computeMs.push(green.sampleTimeMs + start - trueAt)
+                deliverMs.push(green.feedMs - (green.sampleTimeMs + start))
+            } else missed++
+            if (process.env.BENCH_VERBOSE) console.log(`  cue ${c.startedAtMs} ms: band ${band.toFixed(1)} uV, true crossing +${(trueAt - from).toFixed(0)} ms, green on the bus +${green ? (green.feedMs - from).toFixed(0) : "-"} ms (computed at +${green ? (green.sampleTimeMs + start - from).toFixed(0) : "-"} ms)`)
         }
         const note = `short relax-then-tone with 12 flicks, typical patient, seed 1, real time; firmware in the VM, LED reports on the simulated bus; ${latencies.length} contractions`
         console.log(`  ${latencies.length} of ${contractions.length} contractions timed (${missed} never green on the bus), ${wallS.toFixed(0)} s`)
+        const legNote = `${note}; the legs of each latency`
         return {
             feedback_latency_p50_ms: { value: percentile(latencies, 50), unit: "ms", note },
             feedback_latency_p95_ms: { value: percentile(latencies, 95), unit: "ms", note },
             feedback_latency_p99_ms: { value: percentile(latencies, 99), unit: "ms", note },
             feedback_latency_contractions: { value: latencies.length, unit: "count", note },
+            feedback_latency_compute_p95_ms: { value: percentile(computeMs, 95), unit: "ms", note: `${legNote}: true crossing to the sample the device computed the green frame at (smoothing, runner, LED bar)` },
+            feedback_latency_deliver_p95_ms: { value: percentile(deliverMs, 95), unit: "ms", note: `${legNote}: that sample to the frame's report on the bus (probe batch, VM queue, bus)` },
         }
     } finally {
         await sim.stop()

@@ -49,11 +49,13 @@ async function runVitest() {
 /**
  * One VM run per entry file `tests/vm/all*.vm.ts`: devs run takes a single
  * file, and the simulator heap (~64 KB) holds only so many registered tests,
- * so each subsystem has its own aggregator.
+ * so each subsystem has its own aggregator. -T is the whole run's time limit
+ * (a hang guard): test mode collects garbage at every allocation (GC
+ * stress), and the heap entry's whole program session takes ~30 s.
  */
 async function runVmEntry(entry) {
     const devs = join(dirname(require.resolve("@devicescript/cli/package.json")), "devicescript")
-    const { code, output } = await run(process.execPath, [devs, "run", entry, "--test", "--test-self-exit", "-T", "20000"])
+    const { code, output } = await run(process.execPath, [devs, "run", entry, "--test", "--test-self-exit", "-T", "60000"])
     const m = /tests: (\d+), pass: (\d+), error: (\d+)/.exec(output)
     if (!m) {
         console.error(`the firmware VM tests in ${entry} did not run to the end (compile error, crash or timeout): counting 1 failed`)

@@ -17,6 +17,8 @@ export interface BoardIo {
 
 /** [ms] period of the live report to the host (10 Hz is enough to watch). */
 const LIVE_REPORT_INTERVAL_MS = 100
+/** live report periods between repeats of the LED frame and the runner status (500 ms) */
+const FRAME_REPEAT_TICKS = 5
 
 /** Calls `press(kind)` on each press of `button`. */
 function onPress(button: ds.Button, kind: number, press: (kind: number) => Promise<void>) {
@@ -81,24 +83,29 @@ export async function startApp(io: BoardIo = {}) {
         // publish after the batch, not per sample: one report per change is enough
         if (cueDirty) {
             cueDirty = false
-            await trainer.pushCue()
+            await trainer.push("cue")
         }
         // the patient's LED bar: a new frame goes out at once (feedback latency, docs/feedback.md)
         if (status.update(session.programRunner(), session.sampleTimeMs())) {
             await showLed()
-            await trainer.pushLed()
+            await trainer.push("led")
         }
+        // the runner's status at once when it changes (state, phase, gate, notice, rating, fault), not with each frame
+        if (status.statusChanged()) await trainer.push("runner")
         for (const rep of session.takeFinishedReps()) await trainer.announceRep(rep)
         if (session.takeSessionFinished()) await trainer.announceSessionEnd()
     })
+    let ticks = 0
     setInterval(async () => {
-        await trainer.pushLive()
-        await trainer.pushCue()
-        // the frame again while a program runs (a lost report is not a lost frame), and the idle frame after one
+        await trainer.push("live")
+        await trainer.push("cue")
+        // the frame and the runner's status again every FRAME_REPEAT_TICKS while a program runs (a lost report is
+        // not a lost frame), and the idle frame after one; not at every tick: each report costs the VM so much that
+        // 10 Hz repeats held the LED frames back by up to 120 ms (p95, bench/feedback-latency-device.ts)
         const changed = status.update(session.programRunner(), session.sampleTimeMs())
-        if (changed || session.programRunner() !== null) {
-            await trainer.pushLed()
-            await trainer.pushRunner()
+        if (changed || (session.programRunner() !== null && ++ticks % FRAME_REPEAT_TICKS === 0)) {
+            await trainer.push("led")
+            await trainer.push("runner")
         }
         // the board's bar blinks by itself
         await showLed()

@@ -21,6 +21,8 @@ export class RunnerStatus {
     /** the LED frame now (public, written only here: a getter costs device bytecode) */
     frame: LedFrame = { pixels: [], blink: 0 }
     private active = false
+    /** the last statusChanged's runner status */
+    private lastStatus: number[] = []
     private idle = false
     private frameTimeMs = 0
 
@@ -47,6 +49,20 @@ export class RunnerStatus {
         const out = [Math.round(this.frameTimeMs), this.frame.blink, px.length]
         for (const c of px) out.push(c)
         return out
+    }
+
+    /**
+     * True when the runner's status differs from the last call's in what the
+     * host acts on (state, phase, flags, notice, rating, fault); its level,
+     * band and gate progress change with every sample and go out with the
+     * periodic repeat.
+     */
+    statusChanged(): boolean {
+        const r = this.runner()
+        const last = this.lastStatus
+        this.lastStatus = r
+        for (let i = 0; i < 8; i++) if (i !== 4 && r[i] !== last[i]) return true
+        return false
     }
 
     runner(): number[] {

@@ -135,14 +135,6 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
         ]
     }
 
-    async pushLive() {
-        await this._send(this.spec.lookup("live").encode(this.live()))
-    }
-
-    async pushCue() {
-        await this._send(this.spec.lookup("cue").encode(this.cue()))
-    }
-
     led(): any {
         return this.backend.status.led()
     }
@@ -151,12 +143,10 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
         return this.backend.status.runner()
     }
 
-    async pushLed() {
-        await this._send(this.spec.lookup("led").encode(this.led()))
-    }
-
-    async pushRunner() {
-        await this._send(this.spec.lookup("runner").encode(this.runner()))
+    /** Sends register `name`'s value now as a report (one method for the four: device bytecode is scarce). */
+    async push(name: PushedReport) {
+        const value = name === "live" ? this.live() : name === "cue" ? this.cue() : name === "led" ? this.led() : this.runner()
+        await this._send(this.spec.lookup(name).encode(value))
     }
 
     programVersion() {
@@ -220,15 +210,14 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 }
 
+/** the registers the firmware pushes as reports (services/trainer.md) */
+export type PushedReport = "live" | "cue" | "led" | "runner"
+
 export interface TrainerHandle {
     /** the last probe sample the session took (the `live` report's last_seq) */
     lastSeq: number
-    pushLive(): Promise<void>
-    pushCue(): Promise<void>
-    /** sends the LED frame as a report */
-    pushLed(): Promise<void>
-    /** sends the runner status as a report */
-    pushRunner(): Promise<void>
+    /** sends the register's value now as a report */
+    push(name: PushedReport): Promise<void>
     announceRep(index: number): Promise<void>
     announceSessionEnd(): Promise<void>
 }

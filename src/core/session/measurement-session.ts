@@ -108,7 +108,8 @@ export class MeasurementSession {
     private readonly chain: SignalChain
     private readonly pressure: PressureConditioner
     private readonly contact: EmgContactMonitor
-    private readonly segments: Segment[]
+    /** the built-in assessment's segments, built when it starts: a program's session does not need their ~5 KB of device heap */
+    private segments: Segment[] = []
     private repsPlanned: number
     /** a therapist program's runner; null: the built-in Glazer assessment */
     private runner: SessionRunner | null = null
@@ -142,7 +143,6 @@ export class MeasurementSession {
         this.chain = new SignalChain(options.chain)
         this.pressure = new PressureConditioner(options.pressure)
         this.contact = new EmgContactMonitor(options.emgContact)
-        this.segments = assessmentSegments(options.assessment)
         this.repsPlanned = plannedReps(options.assessment)
         this.intervalMs = 1000 / options.chain.sampleRateHz
         this.emg = this.newAnalyzer(Channel.Emg)
@@ -395,6 +395,7 @@ export class MeasurementSession {
         this.emg = null as unknown as ChannelAnalyzer
         this.pressureMetrics = null as unknown as ChannelAnalyzer
         this.runnerEvents = []
+        this.segments = []
         this.repsPlanned = plannedReps(this.options.assessment)
         if (program && makeRunner) {
             const r = makeRunner(program)
@@ -405,7 +406,7 @@ export class MeasurementSession {
             this.runnerProbeReady = true
             r.probeReady(0, true)
             r.button(0, ButtonKind.StartPause)
-        }
+        } else this.segments = assessmentSegments(this.options.assessment)
         this.emg = this.newAnalyzer(Channel.Emg)
         this.pressureMetrics = this.newAnalyzer(Channel.Pressure)
         this.repDone = []

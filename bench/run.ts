@@ -6,6 +6,7 @@ import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
 import { benchMetricsAccuracy } from "./metrics-accuracy"
 import { benchSupervisorSoak } from "./supervisor-soak"
+import { benchFaultToOff } from "./fault-to-off"
 import { benchLogPull } from "./log-pull"
 import { benchReport } from "./report"
 
@@ -14,6 +15,7 @@ const benches: [string, () => Promise<Figures>][] = [
     ["VM cost of the per-sample path", benchVmCost],
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
     ["stim supervisor random soak", benchSupervisorSoak],
+    ["stim fault-to-off at the simulated module, per stop cause", benchFaultToOff],
     ["LED feedback latency (core)", benchFeedbackLatency],
     ["LED feedback latency on the device (VM, bus)", benchFeedbackLatencyDevice],
     ["session log pull over the simulated bus", benchLogPull],

@@ -56,3 +56,4 @@ export function registerReportCode(shortId: string, name: string): number {
 export const PROBE_SERVICE = "pelvicprobe"
 export const TRAINER_SERVICE = "trainer"
 export const STIM_SERVICE = "stimulator"
+export const STIM_CONTROL_SERVICE = "stimcontrol"

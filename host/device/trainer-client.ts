@@ -9,7 +9,8 @@ import { hpaToCmH2O, mvToUv } from "../../src/core/units"
 import type { RepMetrics, RestMetrics, SessionMetrics } from "../../src/core/metrics/types"
 import { Channel } from "../../src/core/session/measurement-session"
 import { PHASE_KINDS } from "../../src/core/program/types"
-import { TRAINER_SERVICE, packetInfo, registerReportCode, serviceInfo } from "../spec"
+import { TRAINER_SERVICE, packetInfo, registerReportCode } from "../spec"
+import { findService } from "./find-service"
 
 /** A live report, in the units people read. */
 export interface LiveReport {
@@ -489,15 +490,7 @@ function decodeRunner(v: unknown[]): RunnerReport {
 
 /** Waits until a trainer service shows up on `bus`. */
 export async function findTrainer(bus: jd.JDBus, timeoutMs: number): Promise<TrainerClient> {
-    const serviceClass = serviceInfo(TRAINER_SERVICE).classIdentifier
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-        const found = bus.services({ serviceClass })
-        if (found.length) return new TrainerClient(found[0])
-        if (Date.now() > deadline)
-            throw new Error(
-                `no trainer found on the bus within ${timeoutMs} ms: is the device connected and running its firmware?`
-            )
-        await new Promise(r => setTimeout(r, 100))
-    }
+    return new TrainerClient(
+        await findService(bus, TRAINER_SERVICE, timeoutMs, `no trainer found on the bus within ${timeoutMs} ms: is the device connected and running its firmware?`)
+    )
 }

@@ -49,6 +49,8 @@ export interface ManagedProcess {
     readonly lines: string[]
     /** Resolves with the first line matching `pattern` (past or future). */
     waitForLine(pattern: RegExp, timeoutMs: number): Promise<string>
+    /** Resolves when the process exits with code 0; rejects on another code or after `timeoutMs`. */
+    waitForExit(timeoutMs: number): Promise<void>
     /** SIGTERM the group, SIGKILL after `graceMs`; resolves when it has exited. */
     stop(graceMs?: number): Promise<void>
 }
@@ -127,6 +129,16 @@ export function startDevicescript(options: StartOptions): ManagedProcess {
                     clearTimeout(timer)
                     const tail = lines.slice(-15).join("\n")
                     reject(new Error(`${options.name} exited (code ${child.exitCode}) before printing ${pattern}:\n${tail}`))
+                })
+            })
+        },
+        waitForExit(timeoutMs) {
+            return new Promise((resolve, reject) => {
+                const timer = setTimeout(() => reject(new Error(`${options.name}: still running after ${timeoutMs} ms`)), timeoutMs)
+                exited.then(() => {
+                    clearTimeout(timer)
+                    if (child.exitCode === 0) resolve()
+                    else reject(new Error(`${options.name} failed (code ${child.exitCode}):\n${lines.slice(-15).join("\n")}`))
                 })
             })
         },

@@ -7,8 +7,9 @@
  * runs at a time per network namespace: `startSimulation` waits for a
  * running one to finish, then fails with a clear message.
  */
-import { existsSync, rmSync } from "node:fs"
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createConnection } from "node:net"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as jd from "jacdac-ts"
 import { repoRoot } from "../paths"
@@ -28,12 +29,23 @@ export interface SimulationOptions {
     portWaitMs?: number
     /** [ms] how long the firmware may take to compile and start */
     startTimeoutMs?: number
+    /**
+     * Also run the stimulator module's own firmware (src/main_stim.ts: the
+     * stim supervisor, services/stimcontrol.md) in a second VM on the same
+     * bus, as its own device with its own flash
+     */
+    stimFirmware?: boolean
 }
+
+/** the second VM's device id (any fixed id other than the trainer VM's) */
+export const STIM_VM_DEVICE_ID = "5717c0de00000001"
 
 export interface Simulation {
     readonly bus: jd.JDBus
     readonly devtools: ManagedProcess
     readonly vm: ManagedProcess
+    /** the stimulator module's firmware, when asked for (`stimFirmware`) */
+    readonly stimVm?: ManagedProcess
     /** Stops the bus, the VM and devtools; safe to call more than once. */
     stop(): Promise<void>
 }
@@ -87,21 +99,35 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const started: ManagedProcess[] = []
     let bus: jd.JDBus | undefined
     let stopped = false
+    let stimDir: string | undefined
     const stop = async () => {
         if (stopped) return
         stopped = true
         if (bus) await closeBus(bus).catch(() => {})
         for (const p of started.reverse()) await p.stop()
+        if (stimDir) rmSync(stimDir, { recursive: true, force: true })
     }
     try {
         const devtools = startDevicescript({ name: "devtools", args: ["devtools"], cwd })
         started.push(devtools)
         await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
+        let stimVm: ManagedProcess | undefined
+        if (options.stimFirmware) {
+            // compiled first and run from its own directory: both VMs compile to .devicescript/bin and keep their flash in the working directory
+            const dir = mkdtempSync(join(tmpdir(), "pft-stim-vm-"))
+            stimDir = dir
+            const build = startDevicescript({ name: "stim build", args: ["build", "--quiet", "src/main_stim.ts"], cwd })
+            await build.waitForExit(options.startTimeoutMs ?? 60000)
+            copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), join(dir, "stim.devs"))
+            stimVm = startDevicescript({ name: "stim vm", args: ["run", join(dir, "stim.devs"), "--device-id", STIM_VM_DEVICE_ID], cwd: dir })
+            started.push(stimVm)
+            await stimVm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
+        }
         const vm = startDevicescript({ name: "vm", args: ["run", firmware], cwd, onLine: options.onVmLine })
         started.push(vm)
         await vm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         bus = await connectSimBus(SIM_BUS_URL)
-        return { bus, devtools, vm, stop }
+        return { bus, devtools, vm, stimVm, stop }
     } catch (e) {
         await stop()
         throw e

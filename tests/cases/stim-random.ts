@@ -84,6 +84,7 @@ const CHAOS: number[] = [
     StimEventKind.Exception, 1,
     StimEventKind.ProgramChanged, 1,
     StimEventKind.MeasuredLevel, 6,
+    StimEventKind.TrainerLost, 1,
 ]
 
 function totalWeight(kinds: number[]): number {
@@ -373,10 +374,10 @@ export const STIM_WALK_GOLDEN = {
     digest: {
         steps: 406,
         violations: 0,
-        stepsOn: 210,
+        stepsOn: 203,
         amplitudeSumMa: 1547.9453125,
-        pulseWidthSumUs: 105689,
-        frequencySumHz: 2669,
+        pulseWidthSumUs: 103029,
+        frequencySumHz: 2355,
         firstViolation: "",
     } as StimWalkDigest,
 }

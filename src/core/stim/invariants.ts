@@ -202,6 +202,7 @@ export class StimInvariantChecker {
                 return 0
             case StimEventKind.StopButton:
             case StimEventKind.Exception:
+            case StimEventKind.TrainerLost:
                 return 1
             case StimEventKind.LeadOff:
                 this.lastStatus = now

@@ -115,6 +115,12 @@ export enum StimEventKind {
     SessionBegin = 17,
     /** `value`: the patient's measured level [% of target] (ETS input) */
     MeasuredLevel = 18,
+    /**
+     * `value`: [ms] the trainer's firmware has been silent this long: the
+     * supervisor runs on the stimulator module's own microcontroller
+     * (services/stimcontrol.md), and a hung trainer cannot pass on the stop button
+     */
+    TrainerLost = 19,
 }
 
 /** Contraindications to stimulation; any true (or a missing object) locks stimulation. */
@@ -364,6 +370,8 @@ export class StimSupervisor {
             case StimEventKind.MeasuredLevel:
                 if (this.plan) this.plan.measured(isFiniteNumber(ev.value) ? (ev.value as number) : NaN, now)
                 return
+            case StimEventKind.TrainerLost:
+                return this.halt(now, StimReason.BusLost, isFiniteNumber(ev.value) ? (ev.value as number) : -1)
         }
         // an unknown event is a programming error in the caller: fail safe
         this.halt(now, StimReason.Exception, ev.kind)

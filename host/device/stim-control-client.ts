@@ -1,0 +1,96 @@
+/**
+ * The host's (and the simulated trainer's) side of the stim supervisor on the
+ * stimulator module's microcontroller (services/stimcontrol.md).
+ */
+import * as jd from "jacdac-ts"
+import { STIM_CONTROL_SERVICE, packetInfo, registerReportCode } from "../spec"
+import { findService } from "./find-service"
+import type { StimPhaseSettings } from "../../src/core/stim/plan"
+import type { StimEventKind } from "../../src/core/stim/supervisor"
+import type { StimReason } from "../../src/core/stim/reasons"
+
+/** `rest_since_last_session` when no stim session is on record */
+export const NO_SESSION_ON_RECORD = 0xffffffff
+
+export interface StimSessionSetup {
+    amplitudeMaxMa: number
+    pulseWidthMaxUs: number
+    frequencyMaxHz: number
+    sessionStimMaxMin: number
+    /** bit 0 pregnant, bit 1 implanted device, bit 2 other */
+    contraindications: number
+    /** [cm^2] 0: unknown */
+    electrodeAreaCm2: number
+    /** [s] NO_SESSION_ON_RECORD: none */
+    restSinceLastSessionS: number
+}
+
+export interface StimControlStatus {
+    /** [mA] */
+    levelMa: number
+    /** [mA] */
+    peakLevelMa: number
+    /** [ms] */
+    stimUsedMs: number
+    running: boolean
+    locked: boolean
+    lastStop: StimReason
+    /** [ms] Date.now() when it arrived */
+    receivedAtMs: number
+}
+
+function decodeStatus(v: number[]): StimControlStatus {
+    return { levelMa: v[0], peakLevelMa: v[1], stimUsedMs: v[2], running: v[3] !== 0, locked: v[4] !== 0, lastStop: v[5] as StimReason, receivedAtMs: Date.now() }
+}
+
+export class StimControlClient {
+    constructor(readonly service: jd.JDService) {}
+
+    private async send(name: string, values: unknown[]): Promise<void> {
+        const cmd = packetInfo(STIM_CONTROL_SERVICE, name, "command")
+        await this.service.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat ?? "", values as any)))
+    }
+
+    /** The session's caps and flags (idempotent). */
+    async sessionBegin(s: StimSessionSetup): Promise<void> {
+        await this.send("session_begin", [
+            s.amplitudeMaxMa,
+            s.electrodeAreaCm2,
+            s.restSinceLastSessionS,
+            s.pulseWidthMaxUs,
+            s.frequencyMaxHz,
+            s.sessionStimMaxMin,
+            s.contraindications,
+        ])
+    }
+
+    /** The stim phase to run (idempotent). */
+    async phase(p: StimPhaseSettings): Promise<void> {
+        await this.send("phase", [p.workMs, p.restMs, p.rampUpMs, p.rampDownMs, p.frequencyHz, p.pulseWidthUs, p.mode, p.triggerPct])
+    }
+
+    /** A button, the battery, the probe or the measured level: sent once, never retried (Start and the intensity buttons are not idempotent). */
+    async signal(kind: StimEventKind, value = 0): Promise<void> {
+        await this.send("signal", [value, kind])
+    }
+
+    async keepAlive(): Promise<void> {
+        await this.send("keep_alive", [])
+    }
+
+    /** Each pushed or read status. */
+    onStatus(handler: (s: StimControlStatus) => void): () => void {
+        const code = registerReportCode(STIM_CONTROL_SERVICE, "status")
+        const format = packetInfo(STIM_CONTROL_SERVICE, "status").packFormat!
+        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
+            if (pkt.serviceCommand === code) handler(decodeStatus(jd.jdunpack<number[]>(pkt.data, format)))
+        })
+    }
+}
+
+/** Waits for the stim supervisor's service on the bus. */
+export async function findStimControl(bus: jd.JDBus, timeoutMs: number): Promise<StimControlClient> {
+    return new StimControlClient(
+        await findService(bus, STIM_CONTROL_SERVICE, timeoutMs, `no stim supervisor found on the bus within ${timeoutMs} ms: is the stimulator module connected and running its firmware?`)
+    )
+}

@@ -1,0 +1,113 @@
+/**
+ * The stim supervisor's firmware (src/main_stim.ts) in its own VM, the
+ * simulated stimulator module it drives, and the trainer's side played from
+ * Node (services/stimcontrol.md): used by the stim e2e tests and the
+ * fault-to-off benchmark. `stopOn` injects a stop cause while stimulating and
+ * measures, at the module, the time from the fault to zero output.
+ */
+import { findStimControl, NO_SESSION_ON_RECORD, type StimControlClient, type StimControlStatus } from "../device/stim-control-client"
+import { hostStimulator, type SimStimServer } from "./stim-server"
+import { startSimulation, type Simulation } from "./simulation"
+import { StimMode } from "../../src/core/stim/plan"
+import { StimEventKind } from "../../src/core/stim/supervisor"
+import { StimReason } from "../../src/core/stim/reasons"
+
+/** [ms] the trainer's keep-alive period (services/stimcontrol.md: at most STIM_STATUS_TIMEOUT_MS / 4) */
+export const TRAINER_KEEP_ALIVE_MS = 100
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+export async function waitFor(what: string, ok: () => boolean, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+        await sleep(5)
+    }
+}
+
+export class StimRig {
+    readonly statuses: StimControlStatus[] = []
+    private keepAliveTimer: ReturnType<typeof setInterval> | undefined
+
+    private constructor(
+        readonly sim: Simulation,
+        readonly module: SimStimServer,
+        readonly stim: StimControlClient
+    ) {
+        stim.onStatus(s => this.statuses.push(s))
+        this.trainerAlive(true)
+    }
+
+    static async start(): Promise<StimRig> {
+        const sim = await startSimulation({ stimFirmware: true })
+        try {
+            const module = hostStimulator(sim.bus)
+            const stim = await findStimControl(sim.bus, 20000)
+            return new StimRig(sim, module, stim)
+        } catch (e) {
+            await sim.stop()
+            throw e
+        }
+    }
+
+    /** The trainer's firmware alive (keep-alives every TRAINER_KEEP_ALIVE_MS) or silent. */
+    trainerAlive(on: boolean): void {
+        if (on && !this.keepAliveTimer) this.keepAliveTimer = setInterval(() => void this.stim.keepAlive().catch(() => {}), TRAINER_KEEP_ALIVE_MS)
+        if (!on && this.keepAliveTimer) {
+            clearInterval(this.keepAliveTimer)
+            this.keepAliveTimer = undefined
+        }
+    }
+
+    /** A fresh session (caps 40 mA / 300 us / 50 Hz, 10 cm^2 electrodes), a 50 Hz strengthening phase started and turned up to a few mA. */
+    async stimulating(): Promise<void> {
+        this.statuses.length = 0
+        this.module.setLoad(500)
+        await this.stim.signal(StimEventKind.ProgramChanged)
+        await this.stim.sessionBegin({
+            amplitudeMaxMa: 40,
+            pulseWidthMaxUs: 300,
+            frequencyMaxHz: 50,
+            sessionStimMaxMin: 20,
+            contraindications: 0,
+            electrodeAreaCm2: 10,
+            restSinceLastSessionS: NO_SESSION_ON_RECORD,
+        })
+        await this.stim.phase({ mode: StimMode.Strengthen, frequencyHz: 50, pulseWidthUs: 300, workMs: 60_000, restMs: 5_000, rampUpMs: 1000, rampDownMs: 1000, triggerPct: 0 })
+        await this.stim.signal(StimEventKind.BatteryOk)
+        await this.stim.signal(StimEventKind.ProbeInserted)
+        // the first start after boot can come before the supervisor has heard the module (a BusLost refusal): start again
+        for (let tries = 0; !this.statuses.some(s => s.running); tries++) {
+            if (tries === 5) throw new Error("the supervisor did not start the output after 5 starts")
+            await this.stim.signal(StimEventKind.Start)
+            await waitFor("the output on", () => this.statuses.some(s => s.running), 1000).catch(() => {})
+        }
+        for (let i = 0; i < 10; i++) {
+            await this.stim.signal(StimEventKind.IntensityUp)
+            await sleep(150)
+        }
+        await waitFor("current at the module", () => this.module.deliveredNow() > 2)
+    }
+
+    /**
+     * Stimulates, injects a stop cause and waits for the supervisor's stop
+     * with `reason` and for zero output; returns the fault-to-off time at the
+     * module [ms].
+     */
+    async stopOn(reason: StimReason, inject: () => Promise<void> | void): Promise<number> {
+        await this.stimulating()
+        const at = this.module.now()
+        await inject()
+        await waitFor(`the stop (${StimReason[reason]}) in the supervisor's status`, () => this.statuses.some(s => !s.running && s.lastStop === reason))
+        await waitFor("zero output at the module", () => this.module.deliveredNow() === 0)
+        const ms = this.module.timeToZeroMs(at)
+        if (ms === undefined) throw new Error(`the module's timeline has no zero output after the ${StimReason[reason]} fault`)
+        return ms
+    }
+
+    async stop(): Promise<void> {
+        this.trainerAlive(false)
+        this.module.stop()
+        await this.sim.stop()
+    }
+}

@@ -1,0 +1,111 @@
+// The stim supervisor on the stimulator module's own firmware (src/main_stim.ts,
+// services/stimcontrol.md) in a second VM, driving the simulated module
+// (host/sim/stim-server.ts) on the same bus as the trainer's firmware. For each
+// stop cause the test injects the fault while stimulating and measures, at the
+// module, the time from the fault to zero output: within 50 ms in simulation,
+// or within the timeout that defines the cause plus 50 ms.
+import { afterAll, beforeAll, describe, expect, test } from "vitest"
+import { StimRig, waitFor } from "../../host/sim/stim-rig"
+import { StimEventKind } from "../../src/core/stim/supervisor"
+import { StimReason } from "../../src/core/stim/reasons"
+import { StimModuleFault } from "../../src/core/stim-module"
+import { AMPLITUDE_RAMP_MAX_MA_PER_S, LOAD_IMPEDANCE_MAX_OHM, STIM_STATUS_TIMEOUT_MS, STIM_WATCHDOG_TIMEOUT_MS } from "../../src/core/limits"
+import { steepestRise } from "../../host/sim/stim-module"
+
+/** [ms] the bound from a stop cause to zero output at the module */
+const FAULT_TO_OFF_MAX_MS = 50
+
+let rig: StimRig
+
+beforeAll(async () => {
+    rig = await StimRig.start()
+}, 120_000)
+
+afterAll(async () => {
+    await rig?.stop()
+})
+
+describe("the stim supervisor on the stimulator module's firmware", () => {
+    test("the stop button, battery low, probe removed, a program change: output at zero within 50 ms at the module", async () => {
+        const s = rig.stim
+        expect(await rig.stopOn(StimReason.StopButton, () => s.signal(StimEventKind.StopButton))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        expect(await rig.stopOn(StimReason.BatteryLow, () => s.signal(StimEventKind.BatteryLow))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        expect(await rig.stopOn(StimReason.ProbeRemoved, () => s.signal(StimEventKind.ProbeRemoved))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        expect(await rig.stopOn(StimReason.ProgramChanged, () => s.signal(StimEventKind.ProgramChanged))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        // and a stop stays a stop: nothing is delivered until a deliberate start
+        await new Promise(r => setTimeout(r, 300))
+        expect(rig.module.deliveredNow()).toBe(0)
+        expect(rig.statuses[rig.statuses.length - 1].running).toBe(false)
+    }, 120_000)
+
+    test("lead-off and a fault at the module: output at zero within 50 ms, the stop logged with its cause", async () => {
+        expect(await rig.stopOn(StimReason.LeadOff, () => void rig.module.leadOff())).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        expect(await rig.stopOn(StimReason.ModuleFault, () => void rig.module.fault(StimModuleFault.OverCurrent))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+    }, 60_000)
+
+    test("a load above the impedance band: output at zero within 50 ms of the module's next status report", async () => {
+        const ms = await rig.stopOn(StimReason.ImpedanceHigh, () => void rig.module.setLoad(LOAD_IMPEDANCE_MAX_OHM + 100))
+        expect(ms).toBeLessThanOrEqual(rig.module.statusIntervalMs + FAULT_TO_OFF_MAX_MS)
+    }, 60_000)
+
+    test("the module falls silent: stopped (BusLost) within 50 ms of the 500 ms status timeout", async () => {
+        try {
+            // (the supervisor counts from the last report it handled: reports reach the VM up to ~150 ms apart, so it can stop sooner)
+            const ms = await rig.stopOn(StimReason.BusLost, () => rig.module.muteReports(true))
+            expect(ms).toBeLessThanOrEqual(STIM_STATUS_TIMEOUT_MS + FAULT_TO_OFF_MAX_MS)
+        } finally {
+            rig.module.muteReports(false)
+        }
+    }, 60_000)
+
+    test("the trainer's firmware falls silent: stopped (BusLost) within 50 ms of the 500 ms timeout, since only the trainer sees the stop button", async () => {
+        try {
+            // the timeout counts from the last keep-alive the supervisor handled, before the injection
+            const ms = await rig.stopOn(StimReason.BusLost, () => rig.trainerAlive(false))
+            expect(ms).toBeLessThanOrEqual(STIM_STATUS_TIMEOUT_MS + FAULT_TO_OFF_MAX_MS)
+        } finally {
+            rig.trainerAlive(true)
+        }
+    }, 60_000)
+
+    test("a contraindication raised mid-session: output at zero within 50 ms, and no start until a session without one", async () => {
+        expect(await rig.stopOn(StimReason.Contraindication, () => rig.stim.signal(StimEventKind.Contraindication))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        await rig.stim.signal(StimEventKind.Start)
+        await new Promise(r => setTimeout(r, 300))
+        expect(rig.module.deliveredNow()).toBe(0)
+        expect(rig.statuses[rig.statuses.length - 1].locked).toBe(true)
+    }, 60_000)
+
+    test("keep-alives lost on the way, firmware alive: the module cuts the output itself, the supervisor logs its watchdog fault", async () => {
+        try {
+            const ms = await rig.stopOn(StimReason.ModuleFault, () => rig.module.ignoreCommands(true))
+            expect(ms).toBeLessThanOrEqual(STIM_WATCHDOG_TIMEOUT_MS + FAULT_TO_OFF_MAX_MS)
+            expect(rig.module.timeline().some(e => e.cause === "watchdog")).toBe(true)
+        } finally {
+            rig.module.ignoreCommands(false)
+        }
+    }, 60_000)
+
+    test("the stim firmware hangs: the module's own watchdog cuts the output; resumed, it stays off with the stop logged", async () => {
+        await rig.stimulating()
+        const at = rig.module.now()
+        const pid = rig.sim.stimVm!.child.pid!
+        process.kill(-pid, "SIGSTOP")
+        try {
+            await waitFor("zero output at the module", () => rig.module.deliveredNow() === 0, 2000)
+        } finally {
+            process.kill(-pid, "SIGCONT")
+        }
+        const ms = rig.module.timeToZeroMs(at)!
+        expect(ms).toBeLessThanOrEqual(STIM_WATCHDOG_TIMEOUT_MS + FAULT_TO_OFF_MAX_MS)
+        expect(rig.module.timeline().some(e => e.cause === "watchdog")).toBe(true)
+        await waitFor("the stop in the supervisor's status", () => rig.statuses.some(s => !s.running && s.lastStop !== StimReason.None))
+        await new Promise(r => setTimeout(r, 300))
+        expect(rig.module.deliveredNow()).toBe(0)
+    }, 60_000)
+
+    test("over every run: the module never clamped a setting, and the output never rose faster than 30 mA/s", () => {
+        expect(rig.module.module.clamps().length).toBe(0)
+        expect(steepestRise(rig.module.timeline())).toBeLessThanOrEqual(AMPLITUDE_RAMP_MAX_MA_PER_S / 1000 + 1e-9)
+    })
+})

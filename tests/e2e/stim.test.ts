@@ -9,7 +9,7 @@ import { StimRig, waitFor } from "../../host/sim/stim-rig"
 import { StimEventKind } from "../../src/core/stim/supervisor"
 import { StimReason } from "../../src/core/stim/reasons"
 import { StimModuleFault } from "../../src/core/stim-module"
-import { AMPLITUDE_RAMP_MAX_MA_PER_S, LOAD_IMPEDANCE_MAX_OHM, STIM_STATUS_TIMEOUT_MS, STIM_WATCHDOG_TIMEOUT_MS } from "../../src/core/limits"
+import { AMPLITUDE_RAMP_MAX_MA_PER_S, LOAD_IMPEDANCE_MAX_OHM, LOAD_IMPEDANCE_MIN_OHM, STIM_STATUS_TIMEOUT_MS, STIM_WATCHDOG_TIMEOUT_MS } from "../../src/core/limits"
 import { steepestRise } from "../../host/sim/stim-module"
 
 /** [ms] the bound from a stop cause to zero output at the module */
@@ -43,9 +43,25 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
         expect(await rig.stopOn(StimReason.ModuleFault, () => void rig.module.fault(StimModuleFault.OverCurrent))).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
     }, 60_000)
 
-    test("a load above the impedance band: output at zero within 50 ms of the module's next status report", async () => {
-        const ms = await rig.stopOn(StimReason.ImpedanceHigh, () => void rig.module.setLoad(LOAD_IMPEDANCE_MAX_OHM + 100))
-        expect(ms).toBeLessThanOrEqual(rig.module.statusIntervalMs + FAULT_TO_OFF_MAX_MS)
+    test("a load outside the impedance band, above or below: output at zero within 50 ms of the module's next status report", async () => {
+        const high = await rig.stopOn(StimReason.ImpedanceHigh, () => void rig.module.setLoad(LOAD_IMPEDANCE_MAX_OHM + 100))
+        expect(high).toBeLessThanOrEqual(rig.module.statusIntervalMs + FAULT_TO_OFF_MAX_MS)
+        const low = await rig.stopOn(StimReason.ImpedanceLow, () => void rig.module.setLoad(LOAD_IMPEDANCE_MIN_OHM - 10))
+        expect(low).toBeLessThanOrEqual(rig.module.statusIntervalMs + FAULT_TO_OFF_MAX_MS)
+    }, 60_000)
+
+    test("after a stop only a deliberate start brings the output back, and from 0 mA", async () => {
+        await rig.stopOn(StimReason.StopButton, () => rig.stim.signal(StimEventKind.StopButton))
+        const stoppedAt = rig.module.now()
+        await new Promise(r => setTimeout(r, 300))
+        expect(rig.module.deliveredNow()).toBe(0)
+        await rig.stim.signal(StimEventKind.Start)
+        await waitFor("the output on again", () => rig.module.timeline().some(e => e.atMs > stoppedAt && e.outputOn))
+        const on = rig.module.timeline().find(e => e.atMs > stoppedAt && e.outputOn)!
+        expect(on.cause).toBe("enable")
+        expect(on.deliveredMa).toBe(0)
+        await rig.stim.signal(StimEventKind.StopButton)
+        await waitFor("zero output", () => rig.module.deliveredNow() === 0)
     }, 60_000)
 
     test("the module falls silent: stopped (BusLost) within 50 ms of the 500 ms status timeout", async () => {

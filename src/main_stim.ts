@@ -82,13 +82,15 @@ startServer(server, { roleName: "stimControl" })
 let running = false
 let lastStop = 0
 setInterval(async () => {
-    const s = out.status()
+    let s = out.status()
     const silentMs = ds.millis() - server.lastTrainerMs
-    if (s.running && silentMs > STIM_STATUS_TIMEOUT_MS) out.signal(StimEventKind.TrainerLost, silentMs)
-    const now = out.status()
-    if (now.running !== running || now.lastStop !== lastStop) {
-        running = now.running
-        lastStop = now.lastStop
+    if (s.running && silentMs > STIM_STATUS_TIMEOUT_MS) {
+        out.signal(StimEventKind.TrainerLost, silentMs)
+        s = out.status()
+    }
+    if (s.running !== running || s.lastStop !== lastStop) {
+        running = s.running
+        lastStop = s.lastStop
         await server.pushStatus()
     }
 }, WATCH_MS)

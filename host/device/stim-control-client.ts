@@ -3,8 +3,8 @@
  * stimulator module's microcontroller (services/stimcontrol.md).
  */
 import * as jd from "jacdac-ts"
-import { STIM_CONTROL_SERVICE, packetInfo, registerReportCode } from "../spec"
-import { findService } from "./find-service"
+import { STIM_CONTROL_SERVICE, packetInfo } from "../spec"
+import { findService, onRegisterReport } from "./jd-service"
 import type { StimPhaseSettings } from "../../src/core/stim/plan"
 import type { StimEventKind } from "../../src/core/stim/supervisor"
 import type { StimReason } from "../../src/core/stim/reasons"
@@ -80,11 +80,7 @@ export class StimControlClient {
 
     /** Each pushed or read status. */
     onStatus(handler: (s: StimControlStatus) => void): () => void {
-        const code = registerReportCode(STIM_CONTROL_SERVICE, "status")
-        const format = packetInfo(STIM_CONTROL_SERVICE, "status").packFormat!
-        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
-            if (pkt.serviceCommand === code) handler(decodeStatus(jd.jdunpack<number[]>(pkt.data, format)))
-        })
+        return onRegisterReport(this.service, STIM_CONTROL_SERVICE, "status", v => handler(decodeStatus(v as number[])))
     }
 }
 

@@ -10,7 +10,7 @@ import type { RepMetrics, RestMetrics, SessionMetrics } from "../../src/core/met
 import { Channel } from "../../src/core/session/measurement-session"
 import { PHASE_KINDS } from "../../src/core/program/types"
 import { TRAINER_SERVICE, packetInfo, registerReportCode } from "../spec"
-import { findService } from "./find-service"
+import { findService, onRegisterReport } from "./jd-service"
 
 /** A live report, in the units people read. */
 export interface LiveReport {
@@ -188,12 +188,12 @@ export class TrainerClient {
         })
     }
 
-    /** Calls `handler` for every LED frame the device pushes (on change, and with each live report while a program runs). */
+    /** Calls `handler` for every LED frame the device pushes (on change, and every 500 ms while a program runs). */
     onLed(handler: (led: LedReport) => void): () => void {
         return this.onReport("led", v => handler(decodeLed(v)))
     }
 
-    /** Calls `handler` for every runner status the device pushes (with each live report while a program runs, and as it ends). */
+    /** Calls `handler` for every runner status the device pushes (when its state, phase, flags, notice, rating or fault change, every 500 ms while a program runs, and as it ends). */
     onRunner(handler: (runner: RunnerReport) => void): () => void {
         return this.onReport("runner", v => handler(decodeRunner(v)))
     }
@@ -210,11 +210,7 @@ export class TrainerClient {
 
     /** Calls `handler` with the unpacked fields of every report of `register`; returns an unsubscribe. */
     private onReport(register: string, handler: (values: unknown[]) => void): () => void {
-        const code = registerReportCode(TRAINER_SERVICE, register)
-        const format = packetInfo(TRAINER_SERVICE, register).packFormat!
-        return this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
-            if (pkt.serviceCommand === code) handler(jd.jdunpack<unknown[]>(pkt.data, format))
-        })
+        return onRegisterReport(this.service, TRAINER_SERVICE, register, handler)
     }
 
     /** Sends a command and waits for its report, retrying (commands are idempotent). */

@@ -61,6 +61,18 @@ export class StimRig {
 
     /** A fresh session (caps 40 mA / 300 us / 50 Hz, 10 cm^2 electrodes), a 50 Hz strengthening phase started and turned up to a few mA. */
     async stimulating(): Promise<void> {
+        // Intermittently (about 1 run in 5 of tests/e2e/stim.test.ts) a start delivers no current at the module
+        // within 5 s (fail safe: nothing reaches the patient); not yet understood (docs/safety.md section 8).
+        // One more try from a fresh session, so the stop causes still get measured; a second failure fails.
+        try {
+            await this.startStimulating()
+        } catch {
+            await this.stim.signal(StimEventKind.StopButton)
+            await this.startStimulating()
+        }
+    }
+
+    private async startStimulating(): Promise<void> {
         this.statuses.length = 0
         this.module.setLoad(500)
         await this.stim.signal(StimEventKind.ProgramChanged)
@@ -97,8 +109,10 @@ export class StimRig {
     async stopOn(reason: StimReason, inject: () => Promise<void> | void): Promise<number> {
         await this.stimulating()
         const at = this.module.now()
+        // only statuses that arrive after the injection count: one from before may carry the same cause
+        const from = this.statuses.length
         await inject()
-        await waitFor(`the stop (${StimReason[reason]}) in the supervisor's status`, () => this.statuses.some(s => !s.running && s.lastStop === reason))
+        await waitFor(`the stop (${StimReason[reason]}) in the supervisor's status`, () => this.statuses.slice(from).some(s => !s.running && s.lastStop === reason))
         await waitFor("zero output at the module", () => this.module.deliveredNow() === 0)
         const ms = this.module.timeToZeroMs(at)
         if (ms === undefined) throw new Error(`the module's timeline has no zero output after the ${StimReason[reason]} fault`)

@@ -105,6 +105,7 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
     test("the stim firmware hangs: the module's own watchdog cuts the output; resumed, it stays off with the stop logged", async () => {
         await rig.stimulating()
         const at = rig.module.now()
+        const from = rig.statuses.length
         const pid = rig.sim.stimVm!.child.pid!
         process.kill(-pid, "SIGSTOP")
         try {
@@ -115,7 +116,7 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
         const ms = rig.module.timeToZeroMs(at)!
         expect(ms).toBeLessThanOrEqual(STIM_WATCHDOG_TIMEOUT_MS + FAULT_TO_OFF_MAX_MS)
         expect(rig.module.timeline().some(e => e.cause === "watchdog")).toBe(true)
-        await waitFor("the stop in the supervisor's status", () => rig.statuses.some(s => !s.running && s.lastStop !== StimReason.None))
+        await waitFor("the stop in the supervisor's status", () => rig.statuses.slice(from).some(s => !s.running && s.lastStop !== StimReason.None))
         await new Promise(r => setTimeout(r, 300))
         expect(rig.module.deliveredNow()).toBe(0)
     }, 60_000)

@@ -3,7 +3,8 @@ import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "./core/se
 import { startProbeInput } from "./sensing/probe-input"
 import { startTrainerServer } from "./trainer/trainer-server"
 import { ProgramStore } from "./program/program-store"
-import { useBufferStores } from "./platform/buffer-store"
+import { BufferStore } from "./platform/buffer-store"
+import { setNumberStoreFactory } from "./core/number-store"
 import { ButtonKind, DEFAULT_RUNNER, SessionRunner } from "./core/runner"
 import { RunnerStatus } from "./feedback/runner-status"
 import type { LedBarOutput } from "./feedback/led-bar-output"
@@ -32,7 +33,7 @@ function onPress(button: ds.Button, kind: number, press: (kind: number) => Promi
  */
 export async function startApp(io: BoardIo = {}) {
     // sample rings and windows as 4-byte floats: the VM heap is ~64 KB
-    useBufferStores()
+    setNumberStoreFactory(n => new BufferStore(n))
     const programs = new ProgramStore()
     await programs.load()
     const session = new MeasurementSession(DEFAULT_MEASUREMENT)

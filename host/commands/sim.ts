@@ -1,5 +1,7 @@
 import { CliError, EXIT } from "../errors"
 import { runAssessment, type AssessmentRunResult } from "../sim/assessment-run"
+import { join } from "node:path"
+import { repoRoot } from "../paths"
 import { startSimulation } from "../sim/simulation"
 import { PROFILE_NAMES, type ProfileName } from "../sim/patient"
 import { runPatient } from "../sim/patient-run"
@@ -49,11 +51,16 @@ function checkOptions(opts: SimOptions): void {
  */
 async function serve(opts: SimOptions): Promise<void> {
     console.log("pft sim: starting the devtools bus and the firmware VM...")
-    const sim = await startSimulation({ clearFlash: false, onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined }).catch(e => {
+    const sim = await startSimulation({
+        clearFlash: false,
+        logFirmware: true,
+        logDir: join(repoRoot(), ".devicescript", "log-vm"),
+        onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined,
+    }).catch(e => {
         throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)
     })
-    console.log("pft sim: the simulated trainer is running on ws://127.0.0.1:8081/ (its settings persist between runs).")
-    console.log("         In another terminal: pft device provision, pft program push FILE, pft program show. Ctrl-C stops it.")
+    console.log("pft sim: the simulated trainer and its log module are running on ws://127.0.0.1:8081/ (their settings and the log persist between runs).")
+    console.log("         In another terminal: pft device provision, pft program push FILE, pft program show, pft logs pull. Ctrl-C stops it.")
     await new Promise<void>(resolve => {
         process.once("SIGINT", resolve)
         process.once("SIGTERM", resolve)

@@ -214,20 +214,37 @@ export class TrainerClient {
     }
 
     /** Sends a command and waits for its report, retrying (commands are idempotent). */
+    /**
+     * Sends command `name` and waits for its report. The report must echo the
+     * command's fields (read_rep: rep index and channel; read_summary: the
+     * channel; read_program: the offset): the log module asks the trainer the
+     * same questions, and its answers reach every client on the bus.
+     */
     private async request(name: string, values: unknown[], timeoutMs = 1000, tries = 3): Promise<number[]> {
         const cmd = packetInfo(TRAINER_SERVICE, name, "command")
         const report = packetInfo(TRAINER_SERVICE, name, "report")
-        let lastError: unknown
+        const pkt = jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat ?? "", values as any))
         for (let i = 0; i < tries; i++) {
+            let off: () => void = () => {}
+            const answer = new Promise<number[] | undefined>(resolve => {
+                const timer = setTimeout(() => resolve(undefined), timeoutMs)
+                off = this.service.subscribe(jd.REPORT_RECEIVE, (r: jd.Packet) => {
+                    if (r.serviceCommand !== cmd.identifier) return
+                    const v = jd.jdunpack<number[]>(r.data, report.packFormat!)
+                    if (!values.every((x, k) => v[k] === x)) return
+                    clearTimeout(timer)
+                    resolve(v)
+                })
+            })
             try {
-                const pkt = jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat ?? "", values as any))
-                const resp = await this.service.sendCmdAwaitResponseAsync(pkt, timeoutMs)
-                return jd.jdunpack<number[]>(resp.data, report.packFormat!)
-            } catch (e) {
-                lastError = e
+                await this.service.sendPacketAsync(pkt)
+                const v = await answer
+                if (v) return v
+            } finally {
+                off()
             }
         }
-        throw new Error(`trainer did not answer ${name} after ${tries} tries: ${(lastError as Error)?.message}`)
+        throw new Error(`trainer did not answer ${name} after ${tries} tries`)
     }
 
     private async command(name: string): Promise<void> {

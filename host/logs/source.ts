@@ -5,8 +5,8 @@
  * wrapper that misbehaves the way a Jacdac link does (answers lost, late,
  * duplicated, out of order, cut short or damaged; the cable pulled).
  *
- * The device implementation (the trainer service's log commands) is made by
- * `connectLogSource` (./connect.ts).
+ * The device implementation (the log module's sessionlog service,
+ * ./bus-source.ts) is made by `connectLogSource` (./connect.ts).
  */
 import type { SessionInfo } from "../../src/core/log/session-index"
 import { AckResult, StoreError, StoreErrorCode, type LogStore } from "../../src/core/log/store"
@@ -19,8 +19,8 @@ export type AckOutcome = (typeof AckResult)[keyof typeof AckResult]
 
 /** [bytes] a Jacdac packet's payload (services/trainer.md; devicescript-notes.md: 237 is refused) */
 export const JACDAC_PAYLOAD_BYTES = 236
-/** [bytes] the read report's own fields before the data: offset u32 */
-export const READ_REPORT_FIELDS_BYTES = 4
+/** [bytes] the read report's own fields before the data: session u32, offset u32, status u8 (services/sessionlog.md) */
+export const READ_REPORT_FIELDS_BYTES = 9
 /** [bytes] the most one read may ask for: the data that fits in one report */
 export const MAX_READ_BYTES = JACDAC_PAYLOAD_BYTES - READ_REPORT_FIELDS_BYTES
 

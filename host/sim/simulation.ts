@@ -7,7 +7,7 @@
  * runs at a time per network namespace: `startSimulation` waits for a
  * running one to finish, then fails with a clear message.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
 import { createConnection } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -15,6 +15,7 @@ import * as jd from "jacdac-ts"
 import { repoRoot } from "../paths"
 import { closeBus, connectSimBus, SIM_BUS_URL } from "../transport/sim-bus"
 import { startDevicescript, type ManagedProcess } from "./processes"
+import { hostFlash, type SimFlashServer } from "./flash-server"
 
 export const DEVTOOLS_PORT = 8081
 
@@ -35,10 +36,28 @@ export interface SimulationOptions {
      * bus, as its own device with its own flash
      */
     stimFirmware?: boolean
+    /**
+     * Also run the log module's firmware (src/main_log.ts: the session log,
+     * services/sessionlog.md) in its own VM, with its flash chip served from
+     * Node (host/sim/flash-server.ts)
+     */
+    logFirmware?: boolean
+    /**
+     * the directory the log module's VM runs in, kept after the simulation
+     * (its settings, the clinic key among them, and its flash image
+     * `flash.img` persist between runs); default: a new one, removed at stop
+     */
+    logDir?: string
+    /** sectors of the simulated chip (default 256: 1 MB, a quick boot; the board's W25Q128JV has 4096) */
+    flashSectors?: number
 }
 
 /** the second VM's device id (any fixed id other than the trainer VM's) */
 export const STIM_VM_DEVICE_ID = "5717c0de00000001"
+/** the log module VM's device id */
+export const LOG_VM_DEVICE_ID = "10600de000000001"
+/** sectors of the simulated flash chip unless asked otherwise */
+export const SIM_FLASH_SECTORS = 256
 
 export interface Simulation {
     readonly bus: jd.JDBus
@@ -46,8 +65,18 @@ export interface Simulation {
     readonly vm: ManagedProcess
     /** the stimulator module's firmware, when asked for (`stimFirmware`) */
     readonly stimVm?: ManagedProcess
+    /** the log module's firmware and its flash chip, when asked for (`logFirmware`) */
+    readonly log?: LogModuleSim
     /** Stops the bus, the VM and devtools; safe to call more than once. */
     stop(): Promise<void>
+}
+
+export interface LogModuleSim {
+    readonly flash: SimFlashServer
+    /** the log module's VM now (restart() replaces it) */
+    vm(): ManagedProcess
+    /** Kills the log module's VM at once (a power cut: no shutdown) and starts it again on the same flash and settings. */
+    restart(): Promise<void>
 }
 
 /**
@@ -99,13 +128,27 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const started: ManagedProcess[] = []
     let bus: jd.JDBus | undefined
     let stopped = false
-    let stimDir: string | undefined
+    const dirs: string[] = []
+    let logVm: ManagedProcess | undefined
+    let flash: SimFlashServer | undefined
     const stop = async () => {
         if (stopped) return
         stopped = true
         if (bus) await closeBus(bus).catch(() => {})
+        if (logVm) await logVm.stop()
         for (const p of started.reverse()) await p.stop()
-        if (stimDir) rmSync(stimDir, { recursive: true, force: true })
+        flash?.close()
+        for (const d of dirs) rmSync(d, { recursive: true, force: true })
+    }
+    /** compiled first and run from its own directory: every VM compiles to .devicescript/bin and keeps its flash in the working directory */
+    const buildInDir = async (entry: string, name: string, keepDir?: string): Promise<string> => {
+        const dir = keepDir ?? mkdtempSync(join(tmpdir(), `pft-${name}-vm-`))
+        if (keepDir) mkdirSync(keepDir, { recursive: true })
+        else dirs.push(dir)
+        const build = startDevicescript({ name: `${name} build`, args: ["build", "--quiet", entry], cwd })
+        await build.waitForExit(options.startTimeoutMs ?? 60000)
+        copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), join(dir, `${name}.devs`))
+        return dir
     }
     try {
         const devtools = startDevicescript({ name: "devtools", args: ["devtools"], cwd })
@@ -113,21 +156,35 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
         let stimVm: ManagedProcess | undefined
         if (options.stimFirmware) {
-            // compiled first and run from its own directory: both VMs compile to .devicescript/bin and keep their flash in the working directory
-            const dir = mkdtempSync(join(tmpdir(), "pft-stim-vm-"))
-            stimDir = dir
-            const build = startDevicescript({ name: "stim build", args: ["build", "--quiet", "src/main_stim.ts"], cwd })
-            await build.waitForExit(options.startTimeoutMs ?? 60000)
-            copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), join(dir, "stim.devs"))
+            const dir = await buildInDir("src/main_stim.ts", "stim")
             stimVm = startDevicescript({ name: "stim vm", args: ["run", join(dir, "stim.devs"), "--device-id", STIM_VM_DEVICE_ID], cwd: dir })
             started.push(stimVm)
             await stimVm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         }
+        const logDir = options.logFirmware ? await buildInDir("src/main_log.ts", "log", options.logDir) : undefined
         const vm = startDevicescript({ name: "vm", args: ["run", firmware], cwd, onLine: options.onVmLine })
         started.push(vm)
         await vm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         bus = await connectSimBus(SIM_BUS_URL)
-        return { bus, devtools, vm, stimVm, stop }
+        let log: LogModuleSim | undefined
+        if (logDir) {
+            flash = await hostFlash(bus, { file: join(logDir, "flash.img"), sectorCount: options.flashSectors ?? SIM_FLASH_SECTORS })
+            const startLogVm = async () => {
+                logVm = startDevicescript({ name: "log vm", args: ["run", join(logDir, "log.devs"), "--device-id", LOG_VM_DEVICE_ID], cwd: logDir })
+                await logVm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
+            }
+            await startLogVm()
+            const f = flash
+            log = {
+                flash: f,
+                vm: () => logVm as ManagedProcess,
+                restart: async () => {
+                    await logVm?.stop(0)
+                    await startLogVm()
+                },
+            }
+        }
+        return { bus, devtools, vm, stimVm, log, stop }
     } catch (e) {
         await stop()
         throw e

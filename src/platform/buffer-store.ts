@@ -1,7 +1,11 @@
-import { setNumberStoreFactory, type NumberStore } from "../core/number-store"
+import type { NumberStore } from "../core/number-store"
 
-/** 4-byte floats in a Buffer: a quarter or less of the heap a number array takes in the VM. */
-class BufferStore implements NumberStore {
+/**
+ * 4-byte floats in a Buffer: a quarter or less of the heap a number array
+ * takes in the VM. The app installs it with `setNumberStoreFactory` once at
+ * start, before the pipeline objects are made.
+ */
+export class BufferStore implements NumberStore {
     private readonly buf: Buffer
 
     constructor(length: number) {
@@ -15,9 +19,4 @@ class BufferStore implements NumberStore {
     set(i: number, v: number): void {
         this.buf.setAt(i * 4, "f32", v)
     }
-}
-
-/** Call once at start, before the pipeline objects are made. */
-export function useBufferStores(): void {
-    setNumberStoreFactory(n => new BufferStore(n))
 }

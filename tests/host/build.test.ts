@@ -1,5 +1,6 @@
-// The firmware compiles: for the handheld board (npm run build) and with the
-// whole repo type-checked under Node's strict tsconfig.
+// The firmware compiles: for each board it runs on (the handheld's image is
+// npm run build; the log module's is its own) and with the whole repo
+// type-checked under Node's strict tsconfig.
 import { execFile } from "node:child_process"
 import { join } from "node:path"
 import { promisify } from "node:util"
@@ -9,9 +10,16 @@ import { devicescriptCli } from "../../host/sim/processes"
 
 const run = promisify(execFile)
 
+/** Each board's image: its entry point and its board file. */
+const BOARD_IMAGES = [
+    { entry: "src/main_board.ts", boardFile: "boards/pft_handheld.board.json" },
+    { entry: "src/main_log_board.ts", boardFile: "boards/pft_logger.board.json" },
+] as const
+
 describe("builds", () => {
-    test("firmware builds for boards/pft_handheld.board.json offline", async () => {
-        const { stdout, stderr } = await run(process.execPath, [devicescriptCli(), "build", "src/main_board.ts"], {
+    // one after the other (vitest runs a file's tests in order): every build writes .devicescript/bin
+    test.each(BOARD_IMAGES)("firmware $entry builds for $boardFile offline", async ({ entry }) => {
+        const { stdout, stderr } = await run(process.execPath, [devicescriptCli(), "build", entry], {
             cwd: repoRoot(),
         })
         expect(stdout + stderr).not.toMatch(/error/i)

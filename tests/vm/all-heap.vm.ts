@@ -10,7 +10,8 @@
 // squeezes on each cue; an OutOfMemory fails the whole run.
 import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
-import { useBufferStores } from "../../src/platform/buffer-store"
+import { BufferStore } from "../../src/platform/buffer-store"
+import { setNumberStoreFactory } from "../../src/core/number-store"
 import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "../../src/core/session/measurement-session"
 import { DEFAULT_RUNNER, SessionRunner } from "../../src/core/runner"
 import { RunnerStatus } from "../../src/feedback/runner-status"
@@ -37,7 +38,7 @@ const PROBE_HPA = 30
 
 describe("heap", () => {
     test("a 12-flick program runs to its end in the heap the app leaves", async () => {
-        useBufferStores()
+        setNumberStoreFactory(n => new BufferStore(n))
         const app: Buffer[] = []
         for (let i = 0; i < APP_HEAP_BYTES / 250; i++) app.push(Buffer.alloc(250))
         const session = new MeasurementSession(DEFAULT_MEASUREMENT)

@@ -30,7 +30,7 @@ export const W25Q_SECTOR_BYTES = 4096
 export const W25Q_PAGE_BYTES = 256
 /** W25Q64JV: 64 Mbit = 8 MB */
 export const W25Q64_SECTORS = 2048
-/** W25Q128JV: 128 Mbit = 16 MB (the chip the handheld carries: docs/engineering.md, "Session log storage") */
+/** W25Q128JV: 128 Mbit = 16 MB (the chip on the trainer's log module: docs/engineering.md, "Session log storage") */
 export const W25Q128_SECTORS = 4096
 
 export function w25qGeometry(sectorCount: number): FlashGeometry {

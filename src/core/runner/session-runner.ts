@@ -1055,6 +1055,7 @@ export class SessionRunner {
         this.plan = null
         this.seg = null
         this.ratingStep = RatingStep.None
+        if (reason === RunnerReason.RatingConfirmed) this.notify(t, Notice.RatingRecorded)
         this.emit(RunnerEventKind.Done, t, reason)
     }
 

@@ -90,6 +90,13 @@ export enum Notice {
     GateNotMet = 2,
     /** back to relaxation */
     SpasmSign = 3,
+    /**
+     * the last rating step was confirmed (set as the session goes Done, where
+     * the LED bar shows no notice): a stop during the rating leaves the notice
+     * as it was, so a listener on the bus (the log module) tells a rating the
+     * patient gave from one skipped
+     */
+    RatingRecorded = 4,
 }
 
 /**

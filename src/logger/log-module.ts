@@ -1,0 +1,91 @@
+import * as ds from "@devicescript/core"
+import { hmac, randomBuffer } from "@devicescript/crypto"
+import { readSetting, writeSetting } from "@devicescript/settings"
+import { startServer } from "@devicescript/server"
+import type { BlockDevice } from "../core/log/block-device"
+import { LogStore } from "../core/log/store"
+import { KEY_ID_LABEL, keyIdFromMac } from "../core/program/envelope"
+import { bufferOf, bytesOf } from "../platform/buffers"
+import { logRecordCipher } from "./log-cipher"
+import { LogWriter } from "./log-writer"
+import { LogState, SessionLogServer } from "./session-log-server"
+import { TrainerWatch } from "./trainer-watch"
+
+/** settings keys (<= 13 characters) */
+const KEY_SETTING = "logclinickey"
+const BOOTS_SETTING = "logboots"
+const KEY_BYTES = 32
+/** KeyStatus (services/sessionlog.md) */
+const KeyStatus = { Installed: 0, Unchanged: 1, Conflict: 2, Invalid: 3 }
+
+function keyIdOf(key: Buffer): number {
+    return keyIdFromMac(bytesOf(hmac(key, "sha256", Buffer.from(KEY_ID_LABEL))))
+}
+
+/**
+ * The log module's firmware around its flash chip: the clinic key from
+ * settings, the store recovered from the chip, the trainer watch feeding
+ * it, and the sessionlog service (services/sessionlog.md).
+ */
+export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
+    let state = LogState.NoKey
+    let key: Buffer = undefined
+    let writer: LogWriter = undefined
+    const boots: number = (await readSetting(BOOTS_SETTING, 0)) + 1
+    await writeSetting(BOOTS_SETTING, boots)
+
+    const keyHex: string = await readSetting(KEY_SETTING, "")
+    if (keyHex.length === KEY_BYTES * 2) key = Buffer.from(keyHex, "hex")
+
+    const openStore = async () => {
+        state = LogState.Recovering
+        const holder = { store: undefined as LogStore }
+        try {
+            const device = await openDevice()
+            const cipher = logRecordCipher(key, () => holder.store.storeId())
+            // a new store id each time a blank chip is formatted: it salts the records' key (host/logs/cipher.ts)
+            const newStoreId = randomBuffer(4).getAt(0, "u32")
+            holder.store = new LogStore(device, { cipher: cipher, newStoreId: newStoreId > 0 ? newStoreId : 1 })
+            // records of a session that starts while the chip is read wait in the writer's queue
+            writer = new LogWriter(holder.store)
+            while (!(await holder.store.recoverStep())) await ds.sleep(0)
+        } catch (e) {
+            // a missing or damaged chip, or a flash failure while reading it: nothing is recorded, read_status says Failed
+            state = LogState.Failed
+            console.log("log: flash failed: " + e)
+            return
+        }
+        writer.start()
+        state = LogState.Ready
+        const r = holder.store.recoveryReport()
+        console.log("log: ready, store " + holder.store.storeId() + ", " + holder.store.listSessions().length + " sessions, " + r.reads + " reads")
+    }
+
+    startServer(
+        new SessionLogServer({
+            state: () => state,
+            writer: () => writer,
+            clinicKeyId: () => (key ? keyIdOf(key) : 0),
+            recordingSession: () => (writer ? writer.store.openSession() : 0),
+            provisionKey: async (k: Buffer) => {
+                if (!k || k.length !== KEY_BYTES) return KeyStatus.Invalid
+                if (key) return keyIdOf(key) === keyIdOf(k) && key.toString("hex") === k.toString("hex") ? KeyStatus.Unchanged : KeyStatus.Conflict
+                await writeSetting(KEY_SETTING, k.toString("hex"))
+                key = bufferOf(bytesOf(k))
+                // recovery takes a while: the answer goes out first
+                setTimeout(async () => await openStore(), 0)
+                return KeyStatus.Installed
+            },
+        }),
+        { roleName: "sessionlog" }
+    )
+
+    const watch = new TrainerWatch({
+        add: records => {
+            if (writer) writer.add(records)
+        },
+        bootCount: () => boots,
+    })
+    watch.start()
+    if (key) await openStore()
+}

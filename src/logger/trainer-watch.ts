@@ -1,0 +1,252 @@
+import * as ds from "@devicescript/core"
+import { LogChannel, type LogRecord } from "../core/log/records"
+import { SessionRecorder } from "../core/log/recorder"
+import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
+import { decodeEnvelope } from "../core/program/envelope"
+import { decodeProgram } from "../core/program/codec"
+import { FIRMWARE_VERSION } from "../core/version"
+import { request } from "./request"
+
+/** SessionState.Rating (services/trainer.md): the summary waits until the rating is done */
+const STATE_RATING = 6
+/** [bytes] the trainer's read_program chunk (services/trainer.md) */
+const PROGRAM_CHUNK_BYTES = 200
+
+export interface WatchOutput {
+    /** records to append, in order */
+    add(records: LogRecord[]): void
+    bootCount(): number
+}
+
+function repFromReport(r: Buffer): RepMetrics {
+    return {
+        repIndex: r.getAt(0, "u8"),
+        block: r.getAt(2, "u8"),
+        cueOnMs: r.getAt(4, "u32"),
+        cueOffMs: r.getAt(8, "u32"),
+        onsetMs: r.getAt(12, "i32"),
+        offsetMs: r.getAt(16, "i32"),
+        onsetLatencyMs: r.getAt(20, "i32"),
+        timeToPeakMs: r.getAt(24, "i32"),
+        releaseLatencyMs: r.getAt(28, "i32"),
+        holdAtTargetMs: r.getAt(32, "u32"),
+        peak: r.getAt(36, "f32"),
+        peakPctMvc: r.getAt(40, "f32"),
+        meanWork: r.getAt(44, "f32"),
+        holdCv: r.getAt(48, "f32"),
+        enduranceDeclinePct: r.getAt(52, "f32"),
+        flags: r.getAt(56, "u16"),
+    }
+}
+
+function summaryFromReport(r: Buffer): SessionMetrics {
+    // read_summary does not carry the baselines' durations: 0 (unknown)
+    return {
+        preBaseline: { mean: r.getAt(4, "f32"), sd: r.getAt(8, "f32"), cv: r.getAt(12, "f32"), durationMs: 0 },
+        postBaseline: { mean: r.getAt(16, "f32"), sd: r.getAt(20, "f32"), cv: r.getAt(24, "f32"), durationMs: 0 },
+        mvc: r.getAt(28, "f32"),
+        repsPlanned: r.getAt(2, "u8"),
+        repsDone: r.getAt(3, "u8"),
+        holdFatiguePct: r.getAt(32, "f32"),
+        enduranceDeclinePct: r.getAt(36, "f32"),
+        timeOnTaskMs: r.getAt(40, "u32"),
+    }
+}
+
+/**
+ * Listens to the trainer (services/trainer.md) and the stim supervisor
+ * (services/stimcontrol.md) and turns what they report into log records
+ * (src/core/log/recorder.ts). It only listens and reads: nothing here can
+ * hold the trainer back.
+ *
+ * A session starts when the trainer's `live.sample_time` starts counting
+ * again (a value below the last one seen, or the first one after 0); one
+ * already running when the module boots is not recorded (its start is
+ * unknown). It ends with `session_finished`: both channels' summaries are
+ * read at once, and the summary record is written when the runner has left
+ * the end-of-session rating.
+ */
+export class TrainerWatch {
+    private readonly trainer = new ds.PftTrainer()
+    private readonly stim = new ds.PftStimControl()
+    private readonly recorder = new SessionRecorder()
+    private lastSampleMs = -1
+    private trainerId = ""
+    private runnerState = 0
+    private pendingSummary: { channel: LogChannel; metrics: SessionMetrics }[] = undefined
+    private repsRead: number[] = []
+    private programVersion = -1
+    private programId = ""
+    /** report handlers may run concurrently: reads of the trainer go one at a time */
+    private reading = false
+
+    constructor(private readonly out: WatchOutput) {}
+
+    start() {
+        const self = this
+        this.trainer.report().subscribe(async pkt => {
+            const p = pkt.payload
+            if (pkt.serviceCommand === ds.PftTrainerCodes.RegLive && p.length >= 30) {
+                self.trainerId = pkt.deviceIdentifier
+                await self.live(p)
+            } else if (pkt.serviceCommand === ds.PftTrainerCodes.RegRunner && p.length >= 12) {
+                self.runner(p)
+            }
+        })
+        this.trainer.repFinished.subscribe(async (index: number) => await self.repFinished(index))
+        this.trainer.sessionFinished.subscribe(async () => await self.sessionFinished())
+        this.stim.report().subscribe(pkt => {
+            if (pkt.serviceCommand === ds.PftStimControlCodes.RegStatus && pkt.payload.length >= 15) self.stimStatus(pkt.payload)
+        })
+    }
+
+    private stimStatus(p: Buffer) {
+        this.out.add(
+            this.recorder.stim(
+                { levelMa: p.getAt(0, "f32"), peakLevelMa: p.getAt(4, "f32"), running: p.getAt(12, "u8") !== 0, lastStop: p.getAt(14, "u8") },
+                Math.max(0, this.lastSampleMs)
+            )
+        )
+    }
+
+    recording(): boolean {
+        return this.recorder.recording()
+    }
+
+    private async live(p: Buffer) {
+        const t = p.getAt(24, "u32")
+        const first = this.lastSampleMs < 0
+        const last = this.lastSampleMs
+        this.lastSampleMs = t
+        if (first || t <= 0) return
+        if (t < last || last === 0) await this.startSession(t)
+        if (!this.recorder.recording()) return
+        this.out.add(
+            this.recorder.live({
+                sampleTimeMs: t,
+                pressureHpa: p.getAt(12, "f32"),
+                emgMv: p.getAt(16, "f32"),
+                probeState: p.getAt(28, "u8"),
+                emgContact: p.getAt(29, "u8"),
+            })
+        )
+    }
+
+    private async startSession(sampleTimeMs: number) {
+        // a summary still waiting for the rating: the trainer moved on
+        this.flushSummary()
+        console.log("log: session starts (trainer sample time " + sampleTimeMs + " ms)")
+        this.repsRead = []
+        const nowMs = ds.millis()
+        const wallS = await this.trainer.wallClock.read()
+        const version = await this.trainer.programVersion.read()
+        if (version !== this.programVersion) await this.readProgramId(version)
+        this.out.add(
+            this.recorder.start({
+                deviceId: this.trainerId,
+                firmwareVersion: FIRMWARE_VERSION,
+                programId: this.programId,
+                programVersion: version,
+                bootCount: this.out.bootCount(),
+                startMonoMs: Math.max(0, nowMs - sampleTimeMs),
+                startWallMs: wallS > 0 ? wallS * 1000 - sampleTimeMs : 0,
+            })
+        )
+    }
+
+    /** The program's id from its signed envelope (version 0: the built-in assessment). */
+    private async readProgramId(version: number) {
+        this.programVersion = version
+        this.programId = version === 0 ? "builtin-assessment" : ""
+        if (version === 0) return
+        const bytes: number[] = []
+        let total = 1
+        while (bytes.length < total) {
+            const r = await this.readProgramChunk(bytes.length)
+            if (r === undefined || r.length <= 4 || r.length > 4 + PROGRAM_CHUNK_BYTES) return
+            total = r.getAt(2, "u16")
+            for (let i = 4; i < r.length; i++) bytes.push(r.getAt(i, "u8"))
+        }
+        try {
+            this.programId = decodeProgram(decodeEnvelope(bytes).programBytes).programId
+        } catch (e) {
+            console.log("log: program id unreadable: " + e)
+        }
+    }
+
+    private async readProgramChunk(at: number): Promise<Buffer> {
+        const cmd = Buffer.alloc(2)
+        cmd.setAt(0, "u16", at)
+        return await this.readFromTrainer(ds.PftTrainerCodes.CmdReadProgram, cmd, a => a.getAt(0, "u16") === at)
+    }
+
+    private async readRep(index: number, ch: number): Promise<Buffer> {
+        const cmd = Buffer.alloc(2)
+        cmd.setAt(0, "u8", index)
+        cmd.setAt(1, "u8", ch)
+        return await this.readFromTrainer(ds.PftTrainerCodes.CmdReadRep, cmd, a => a.getAt(0, "u8") === index && a.getAt(1, "u8") === ch)
+    }
+
+    private async readSummary(ch: number): Promise<Buffer> {
+        const cmd = Buffer.alloc(1)
+        cmd.setAt(0, "u8", ch)
+        return await this.readFromTrainer(ds.PftTrainerCodes.CmdReadSummary, cmd, a => a.getAt(0, "u8") === ch)
+    }
+
+    private runner(p: Buffer) {
+        this.runnerState = p.getAt(0, "u8")
+        this.out.add(
+            this.recorder.runner(
+                {
+                    state: this.runnerState,
+                    phaseIndex: p.getAt(1, "i8"),
+                    phaseKind: p.getAt(2, "u8"),
+                    flags: p.getAt(3, "u8"),
+                    notice: p.getAt(5, "u8"),
+                    ratingValue: p.getAt(6, "u8"),
+                    faultCause: p.getAt(7, "u8"),
+                    level: p.getAt(8, "f32"),
+                },
+                Math.max(0, this.lastSampleMs)
+            )
+        )
+        if (this.runnerState !== STATE_RATING) this.flushSummary()
+    }
+
+    private async readFromTrainer(code: number, cmd: Buffer, match: (a: Buffer) => boolean): Promise<Buffer> {
+        while (this.reading) await ds.sleep(5)
+        this.reading = true
+        try {
+            return await request(this.trainer, code, cmd, match)
+        } finally {
+            this.reading = false
+        }
+    }
+
+    private async repFinished(index: number) {
+        if (!this.recorder.recording() || this.repsRead.indexOf(index) >= 0) return
+        this.repsRead.push(index)
+        for (let ch = 0; ch < 2; ch++) {
+            const r = await this.readRep(index, ch)
+            if (r !== undefined && r.getAt(3, "u8") === 1) this.out.add(this.recorder.rep(ch === 0 ? LogChannel.Emg : LogChannel.Pressure, repFromReport(r)))
+        }
+    }
+
+    private async sessionFinished() {
+        if (!this.recorder.recording() || this.pendingSummary !== undefined) return
+        const channels: { channel: LogChannel; metrics: SessionMetrics }[] = []
+        for (let ch = 0; ch < 2; ch++) {
+            const r = await this.readSummary(ch)
+            if (r !== undefined) channels.push({ channel: ch === 0 ? LogChannel.Emg : LogChannel.Pressure, metrics: summaryFromReport(r) })
+        }
+        this.pendingSummary = channels
+        if (this.runnerState !== STATE_RATING) this.flushSummary()
+    }
+
+    private flushSummary() {
+        if (this.pendingSummary === undefined) return
+        const channels = this.pendingSummary
+        this.pendingSummary = undefined
+        this.out.add(this.recorder.finish(Math.max(0, this.lastSampleMs), channels))
+    }
+}

@@ -1,0 +1,245 @@
+// The session log end to end: the trainer's firmware and the log module's
+// firmware (src/main_log.ts) in two VMs, the log module's flash chip served
+// from Node (host/sim/flash-server.ts), a simulated patient doing a week of
+// the short program. The log module records every session from what the
+// trainer reports; one session loses the log module's power half-way (its
+// VM killed); the week is pulled as `pft logs pull` does, cut half-way and
+// resumed, archived once, acknowledged, and the module frees the space.
+// What the archive holds is checked against what the patient model and the
+// trainer reported.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, expect, test, vi } from "vitest"
+import { EventCode, fixedPoint, LogChannel, PhaseOutcome, SessionOutcome, TRACE_MISSING } from "../../src/core/log/records"
+import { PHASE_KINDS, ProgramStatus } from "../../src/core/program"
+import { Channel } from "../../src/core/session/measurement-session"
+import { Archive } from "../../host/archive/archive"
+import { archiveTotals, listSessions, loadSession } from "../../host/archive/queries"
+import { findSessionLog, KeyStatus } from "../../host/device/session-log-client"
+import { findTrainer, type DeviceRep, type TrainerClient } from "../../host/device/trainer-client"
+import { openSessionLogSource } from "../../host/logs/bus-source"
+import { ccmRecordCipher, deriveLogKey } from "../../host/logs/cipher"
+import { PullError, pullLogs, type PullReport } from "../../host/logs/pull"
+import { runLogsPull } from "../../host/commands/logs-pull"
+import { SIM_BUS_URL } from "../../host/transport/sim-bus"
+import { FlakyLogSource, MAX_READ_BYTES } from "../../host/logs/source"
+import { createClinicKey } from "../../host/program/clinic-key"
+import { signProgram } from "../../host/program/sign"
+import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient"
+import { startProbeFeed } from "../../host/sim/probe-feed"
+import { hostProbe } from "../../host/sim/probe-server"
+import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
+import { startSimulation, type Simulation } from "../../host/sim/simulation"
+
+/** x real time: the 76 s program in about 7 s (the patients e2e runs at 12x without losing samples) */
+const SPEED = 12
+const RATE_HZ = 100
+const DAYS = 7
+/** the day the patient rates pain 3 (the others stop at the rating) */
+const RATED_DAY = 1
+const RATED_PAIN = 3
+/** the day the log module loses power half-way through the session */
+const CUT_DAY = 4
+/** [ms] session time of the cut: in the relaxation phase */
+const CUT_AT_SESSION_MS = 25000
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+
+const dir = mkdtempSync(join(tmpdir(), "pft-e2e-log-"))
+let sim: Simulation | undefined
+afterAll(async () => {
+    await sim?.stop()
+    rmSync(dir, { recursive: true, force: true })
+})
+
+/** What the log module's VM printed (its "log:" lines and any crash), for a failure's message. */
+function logVmLines(s: Simulation): string {
+    return s.log!.vm().lines.filter(l => /log:|Exception|PANIC|error/i.test(l)).slice(-40).join("\n")
+}
+
+/** Every finished rep the trainer holds for its last session on `channel` (read_rep of each planned rep). */
+async function readReps(trainer: TrainerClient, channel: Channel): Promise<DeviceRep[]> {
+    const planned = (await trainer.readSummary(channel)).repsPlanned
+    const out: DeviceRep[] = []
+    for (let i = 0; i < planned; i++) {
+        const r = await trainer.readRep(i, channel)
+        if (r) out.push(r)
+    }
+    return out
+}
+
+async function startRunning(trainer: TrainerClient) {
+    await trainer.waitForState(s => s === "ready" || s === "done", 30000)
+    for (let i = 0; i < 20; i++) {
+        await trainer.startSession()
+        if ((await trainer.sessionState()) === "running") return
+        await sleep(100)
+    }
+    throw new Error("the session did not start")
+}
+
+test(
+    "a week of sessions on the log module: recorded, a power cut survived, pulled (cut half-way, resumed), archived once, acknowledged, space freed",
+    async () => {
+        const key = createClinicKey({ file: join(dir, "clinic.json") })
+        // 64 sectors (256 KB) hold the week many times over, and the log module's boot reads them in a few seconds over the bus
+        sim = await startSimulation({ logFirmware: true, flashSectors: 64 })
+        let trainer = await findTrainer(sim.bus, 20000)
+        expect((await trainer.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
+        let log = await findSessionLog(sim.bus, 20000)
+        expect((await log.provisionKey(Buffer.from(key.key))).status).toBe(KeyStatus.Installed)
+        const pushed = await trainer.pushProgram(signProgram(shortProgram(), key.key).envelope)
+        expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
+        // the trainer restarts into the new program (services/trainer.md program_commit)
+        await sleep(2000)
+        trainer = await findTrainer(sim.bus, 20000)
+        await trainer.setWallClock(Math.floor(Date.now() / 1000))
+
+        const model = new PatientModel(makeProfile("typical"), 7)
+        const probe = hostProbe(sim.bus, RATE_HZ)
+        const feed = startProbeFeed({ server: probe, source: patientSource(model, RATE_HZ), sampleRateHz: RATE_HZ, batchSize: 10, speed: SPEED })
+        const offCue = trainer.onCue(c => model.seeCue(c.cue, feed.lastSampleTimeMs(), c.repIndex))
+        // the session's sample time, once this session's first live report came (the trainer keeps showing the last session's until then)
+        let sampleTimeMs = 0
+        let fresh = false
+        // the phases the trainer's runner reported, per day: [index, kind] at each change
+        const runnerPhases: [number, number][][] = []
+        let phasesToday: [number, number][] = []
+        const offRunner = trainer.onRunner(r => {
+            if (r.phaseIndex < 0 || r.state === "rating" || r.state === "done") return
+            const at: [number, number] = [r.phaseIndex, PHASE_KINDS.indexOf(r.phaseKind as never)]
+            const last = phasesToday[phasesToday.length - 1]
+            if (!last || last[0] !== at[0] || last[1] !== at[1]) phasesToday.push(at)
+        })
+        const offLive = trainer.onLive(l => {
+            if (l.sampleTimeMs > 0 && l.sampleTimeMs < 5000) fresh = true
+            if (fresh) sampleTimeMs = l.sampleTimeMs
+        })
+        // what the trainer itself reports of each session's reps (read_rep), per day and channel
+        const trainerReps: { emg: DeviceRep[]; pressure: DeviceRep[] }[] = []
+        let beforeCut = ""
+        try {
+            for (let day = 0; day < DAYS; day++) {
+                sampleTimeMs = 0
+                fresh = false
+                phasesToday = []
+                runnerPhases.push(phasesToday)
+                await startRunning(trainer)
+                if (day === CUT_DAY) {
+                    const deadline = Date.now() + 30000
+                    while (sampleTimeMs < CUT_AT_SESSION_MS && Date.now() < deadline) await sleep(20)
+                    beforeCut = logVmLines(sim)
+                    await sim.log!.restart()
+                }
+                const end = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
+                trainerReps.push({ emg: await readReps(trainer, Channel.Emg), pressure: await readReps(trainer, Channel.Pressure) })
+                if (end === "rating" && day === RATED_DAY) {
+                    for (let i = 0; i < RATED_PAIN; i++) {
+                        await trainer.pressButton(2) // Up
+                        await sleep(150)
+                    }
+                    await trainer.pressButton(1) // StartPause confirms
+                } else if (end === "rating") await trainer.stopSession()
+                await trainer.waitForState(s => s === "done", 20000)
+                await sleep(500) // the summary goes out once the rating is over
+            }
+        } finally {
+            offCue()
+            offLive()
+            offRunner()
+            feed.stop()
+        }
+        // the log module has written everything it was given (found again: its restart took it off the bus)
+        log = await findSessionLog(sim.bus, 20000)
+        let status = await log.readStatus()
+        for (let i = 0; i < 50 && status.recordingSession !== 0; i++) {
+            await sleep(200)
+            status = await log.readStatus()
+        }
+        expect(status.recordsLost, logVmLines(sim)).toBe(0)
+        expect(status.sessions, beforeCut + "\n--- cut ---\n" + sim.log!.vm().lines.slice(-30).join("\n")).toBe(DAYS)
+        expect(status.unarchivedSessions).toBe(DAYS)
+
+        // pulled as `pft logs pull` does, the link cut half-way: what was saved stays archived
+        const archiveFile = join(dir, "archive.sqlite")
+        const source = await openSessionLogSource(log)
+        const listed = await source.listSessions()
+        const totalBytes = listed.reduce((n, s) => n + s.sizeBytes, 0)
+        const link = new FlakyLogSource(source, { seed: 3, failAfterReads: Math.ceil(totalBytes / MAX_READ_BYTES / 2) })
+        const firstTry = Archive.open(archiveFile)
+        const cut = await pullLogs({
+            archive: firstTry,
+            connect: async () => link,
+            cipherFor: (storeId: number) => ccmRecordCipher(deriveLogKey(Buffer.from(key.key), storeId)),
+            keepOpen: true,
+        }).catch(e => e)
+        expect(cut).toBeInstanceOf(PullError)
+        const savedBytes = listSessions(firstTry).reduce((n, r) => n + r.bytesStored, 0)
+        expect(savedBytes).toBeGreaterThan(0)
+        expect(savedBytes).toBeLessThan(totalBytes)
+        firstTry.close()
+        expect((await log.readStatus()).unarchivedSessions).toBe(DAYS)
+
+        // `pft logs pull` over the simulator's bus resumes: it reads only what is not archived yet, then acknowledges
+        const pullCommand = async () => {
+            const out: string[] = []
+            const spy = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")))
+            try {
+                await runLogsPull({ archive: archiveFile, keyFile: join(dir, "clinic.json"), url: SIM_BUS_URL, json: true })
+            } finally {
+                spy.mockRestore()
+            }
+            return JSON.parse(out.join("\n")) as PullReport
+        }
+        const done = await pullCommand()
+        expect(done.quarantined).toBe(0)
+        expect(done.acknowledged.length).toBe(DAYS)
+        expect(done.bytes).toBeLessThan(totalBytes - savedBytes + 8 * MAX_READ_BYTES)
+        const archive = Archive.open(archiveFile)
+
+        // archived once, as the trainer reported it
+        const rows = listSessions(archive)
+        expect(rows.length).toBe(DAYS)
+        for (let day = 0; day < DAYS; day++) {
+            const r = rows[day]
+            const s = loadSession(archive, r.id)!
+            expect(r).toMatchObject({ quarantined: 0, programId: "relax-then-tone-short", programVersion: 1, patientRef: shortProgram().patientRef })
+            expect(r.ackedSeq).toBe(r.deviceLastSeq)
+            expect(r.startWallMs, "placed on the calendar: the host set the clock").not.toBeNull()
+            // the trace has samples of both channels
+            expect(s.trace.some(t => t.pressureX10.some(v => v !== TRACE_MISSING) && t.emgX10.some(v => v !== TRACE_MISSING))).toBe(true)
+            if (day === CUT_DAY) {
+                // recorded up to the power cut: no summary, what was written intact (no quarantine, sequence unbroken)
+                expect(r.complete).toBe(false)
+                expect(s.phases.length).toBeGreaterThan(0)
+                continue
+            }
+            expect(r.complete, `day ${day}`).toBe(true)
+            expect(r.outcome).toBe(SessionOutcome.Completed)
+            // every rep the trainer reported, on both channels, with its metrics
+            const logged = (ch: LogChannel) => s.reps.filter(x => x.channel === ch).map(x => [x.repIndex, x.cueOnMs, x.onsetMs, x.peakX100])
+            const reported = (reps: DeviceRep[]) => reps.map(x => [x.repIndex, x.cueOnMs, x.onsetMs, fixedPoint(x.peak, 100)])
+            expect(trainerReps[day].emg.length).toBeGreaterThan(0)
+            expect(logged(LogChannel.Emg)).toEqual(reported(trainerReps[day].emg))
+            expect(logged(LogChannel.Pressure)).toEqual(reported(trainerReps[day].pressure))
+            // the phases as the runner went through them (relaxation work before a toning phase shows as that phase's index with kind relax), each ended
+            expect(s.phases.map(p => [p.index, p.kind])).toEqual(runnerPhases[day])
+            expect(s.phases.every(p => p.endMs !== null && p.outcome !== null)).toBe(true)
+            expect(s.phases[0].outcome).toBe(PhaseOutcome.Completed)
+            const pain = s.events.filter(e => e.code === EventCode.PainRating)
+            expect(pain.map(e => e.value)).toEqual(day === RATED_DAY ? [RATED_PAIN] : [])
+        }
+
+        // pulling again adds nothing; the module's space is free for new sessions
+        const before = archiveTotals(archive)
+        const again = await pullCommand()
+        expect(archiveTotals(archive)).toEqual(before)
+        expect(again.recordsAdded).toBe(0)
+        const after = await log.readStatus()
+        expect(after.unarchivedSessions).toBe(0)
+        expect(after.unarchivedBytes).toBe(0)
+        archive.close()
+    },
+    6 * 60_000
+)

@@ -79,6 +79,15 @@ export async function trainerOn(bus: jd.JDBus, where: string, waitMs: number): P
 }
 
 /**
+ * The host sets the trainer's wall clock whenever it connects (services/trainer.md
+ * `set_wall_clock`, idempotent): the device keeps monotonic time, and the
+ * session logs take their place on the calendar from this clock.
+ */
+export async function setTrainerClock(trainer: TrainerClient): Promise<void> {
+    await trainer.setWallClock(Math.floor(Date.now() / 1000)).catch(() => {})
+}
+
+/**
  * `fn` failed: if the link dropped meanwhile (its close may trail the
  * command's own error by a moment), that is the error to report.
  */
@@ -96,6 +105,7 @@ export async function withTrainer<T>(opts: ConnectOptions, fn: (t: TrainerClient
     const { sel, transport, bus } = await openTrainerLink(opts, deps)
     try {
         const trainer = await trainerOn(bus, transport.describe(), opts.waitMs ?? 5000)
+        await setTrainerClock(trainer)
         const lost = transport.lost().then(e => Promise.reject(cliErrorFor(e, sel)))
         lost.catch(() => {}) // only the race below reports it
         return await Promise.race([fn(trainer).catch(e => preferLost(transport, sel, e)), lost])

@@ -10,11 +10,12 @@
  * (docs/logs.md, "The log module's service"); the trainer itself is only
  * asked for the program it runs.
  */
-import { openTrainerLink, type ConnectOptions, type TrainerDeps } from "../device/connect"
+import { openTrainerLink, setTrainerClock, type ConnectOptions, type TrainerDeps } from "../device/connect"
+import { TrainerClient } from "../device/trainer-client"
 import { SessionLogClient, type SessionLogClientOptions } from "../device/session-log-client"
 import { findService } from "../device/jd-service"
 import { CliError, EXIT } from "../errors"
-import { SESSION_LOG_SERVICE } from "../spec"
+import { serviceInfo, SESSION_LOG_SERVICE, TRAINER_SERVICE } from "../spec"
 import { closeBus } from "../transport/sim-bus"
 import { openSessionLogSource, type SessionLogSource, type SessionLogSourceOptions } from "./bus-source"
 
@@ -38,6 +39,8 @@ export async function connectLogSource(opts: LogConnectOptions, deps: LogConnect
                 EXIT.noDevice
             )
         })
+        const trainer = bus.services({ serviceClass: serviceInfo(TRAINER_SERVICE).classIdentifier })[0]
+        if (trainer) await setTrainerClock(new TrainerClient(trainer))
         const client = new SessionLogClient(service, deps.client)
         void transport.lost().then(e => client.disconnect(e.message))
         return await openSessionLogSource(client, {

@@ -7,10 +7,11 @@
  * runs at a time per network namespace: `startSimulation` waits for a
  * running one to finish, then fails with a clear message.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createConnection } from "node:net"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import * as jd from "jacdac-ts"
 import { repoRoot } from "../paths"
 import { closeBus, connectSimBus, SIM_BUS_URL } from "../transport/sim-bus"
@@ -117,6 +118,43 @@ async function waitForPortFree(port: number, waitMs: number): Promise<void> {
     }
 }
 
+/** Every file under `dir` (recursively), sorted. */
+function filesUnder(dir: string): string[] {
+    if (!existsSync(dir)) return []
+    const out: string[] = []
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name)
+        if (e.isDirectory()) out.push(...filesUnder(p))
+        else out.push(p)
+    }
+    return out.sort()
+}
+
+/**
+ * The compiled image of firmware `entry`, built once per content of the
+ * firmware sources (src/, services/, the entry's folder, devsconfig.json) and
+ * kept in .devicescript/cache: compiling in `devs run` costs ~3 s per
+ * simulation start, and the e2e tests start a dozen and a half.
+ */
+async function firmwareImage(cwd: string, entry: string, timeoutMs: number): Promise<string> {
+    const hash = createHash("sha256")
+    // the entry's own folder too: an entry outside src/ (a bench's) may import its neighbours
+    const sources = [...filesUnder(join(cwd, "src")), ...filesUnder(join(cwd, "services")), ...filesUnder(dirname(join(cwd, entry))), join(cwd, "devsconfig.json")]
+    for (const f of sources) {
+        if (!existsSync(f)) continue
+        hash.update(f)
+        hash.update(readFileSync(f))
+    }
+    const cacheDir = join(cwd, ".devicescript", "cache")
+    const image = join(cacheDir, `${basename(entry).replace(/\W+/g, "_")}-${hash.digest("hex").slice(0, 16)}.devs`)
+    if (existsSync(image)) return image
+    const build = startDevicescript({ name: `build ${entry}`, args: ["build", "--quiet", entry], cwd })
+    await build.waitForExit(timeoutMs)
+    mkdirSync(cacheDir, { recursive: true })
+    copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), image)
+    return image
+}
+
 /** Starts devtools and the firmware VM, and connects a Node bus to them. */
 export async function startSimulation(options: SimulationOptions = {}): Promise<Simulation> {
     const cwd = repoRoot()
@@ -145,9 +183,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         const dir = keepDir ?? mkdtempSync(join(tmpdir(), `pft-${name}-vm-`))
         if (keepDir) mkdirSync(keepDir, { recursive: true })
         else dirs.push(dir)
-        const build = startDevicescript({ name: `${name} build`, args: ["build", "--quiet", entry], cwd })
-        await build.waitForExit(options.startTimeoutMs ?? 60000)
-        copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), join(dir, `${name}.devs`))
+        copyFileSync(await firmwareImage(cwd, entry, options.startTimeoutMs ?? 60000), join(dir, `${name}.devs`))
         return dir
     }
     try {
@@ -162,7 +198,8 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
             await stimVm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         }
         const logDir = options.logFirmware ? await buildInDir("src/main_log.ts", "log", options.logDir) : undefined
-        const vm = startDevicescript({ name: "vm", args: ["run", firmware], cwd, onLine: options.onVmLine })
+        const image = await firmwareImage(cwd, firmware, options.startTimeoutMs ?? 60000)
+        const vm = startDevicescript({ name: "vm", args: ["run", image], cwd, onLine: options.onVmLine })
         started.push(vm)
         await vm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         bus = await connectSimBus(SIM_BUS_URL)

@@ -15,7 +15,8 @@ import { EventCode, fixedPoint, LogChannel, PhaseOutcome, SessionOutcome, TRACE_
 import { PHASE_KINDS, ProgramStatus } from "../../src/core/program"
 import { Channel } from "../../src/core/session/measurement-session"
 import { Archive } from "../../host/archive/archive"
-import { archiveTotals, listSessions, loadSession } from "../../host/archive/queries"
+import { archiveTotals, listSessions, loadSession, sessionFrames } from "../../host/archive/queries"
+import type { SessionInfo } from "../../src/core/log/session-index"
 import { findSessionLog, KeyStatus } from "../../host/device/session-log-client"
 import { findTrainer, type DeviceRep, type TrainerClient } from "../../host/device/trainer-client"
 import { openSessionLogSource } from "../../host/logs/bus-source"
@@ -119,6 +120,8 @@ test(
         // what the trainer itself reports of each session's reps (read_rep), per day and channel
         const trainerReps: { emg: DeviceRep[]; pressure: DeviceRep[] }[] = []
         let beforeCut = ""
+        /** the session being recorded when the module lost power, as its store listed it just before */
+        let cutSession: SessionInfo | undefined
         try {
             for (let day = 0; day < DAYS; day++) {
                 sampleTimeMs = 0
@@ -130,6 +133,7 @@ test(
                     const deadline = Date.now() + 30000
                     while (sampleTimeMs < CUT_AT_SESSION_MS && Date.now() < deadline) await sleep(20)
                     beforeCut = logVmLines(sim)
+                    cutSession = (await log.listSessions()).find(x => x.open)
                     await sim.log!.restart()
                 }
                 const end = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
@@ -210,8 +214,14 @@ test(
             // the trace has samples of both channels
             expect(s.trace.some(t => t.pressureX10.some(v => v !== TRACE_MISSING) && t.emgX10.some(v => v !== TRACE_MISSING))).toBe(true)
             if (day === CUT_DAY) {
-                // recorded up to the power cut: no summary, what was written intact (no quarantine, sequence unbroken)
+                // recorded up to the power cut: no summary; every record committed before it is archived,
+                // intact (no quarantine) and in an unbroken sequence
                 expect(r.complete).toBe(false)
+                expect(cutSession, "a session was open at the cut").toBeDefined()
+                expect(r.sessionNo).toBe(cutSession!.session)
+                expect(r.deviceLastSeq).toBeGreaterThanOrEqual(cutSession!.lastSeq)
+                const seqs = sessionFrames(archive, r.id).map(f => f.seq)
+                expect(seqs).toEqual(Array.from({ length: r.deviceLastSeq - cutSession!.firstSeq + 1 }, (_, k) => cutSession!.firstSeq + k))
                 expect(s.phases.length).toBeGreaterThan(0)
                 continue
             }

@@ -8,6 +8,7 @@ import { benchMetricsAccuracy } from "./metrics-accuracy"
 import { benchSupervisorSoak } from "./supervisor-soak"
 import { benchFaultToOff } from "./fault-to-off"
 import { benchLogPull } from "./log-pull"
+import { benchLogPullDevice } from "./log-pull-device"
 import { benchReport } from "./report"
 
 const benches: [string, () => Promise<Figures>][] = [
@@ -18,7 +19,8 @@ const benches: [string, () => Promise<Figures>][] = [
     ["stim fault-to-off at the simulated module, per stop cause", benchFaultToOff],
     ["LED feedback latency (core)", benchFeedbackLatency],
     ["LED feedback latency on the device (VM, bus)", benchFeedbackLatencyDevice],
-    ["session log pull over the simulated bus", benchLogPull],
+    ["session log pull over a modelled link (20 ms a request)", benchLogPull],
+    ["session log pull from the log module's firmware (VM, devtools bus)", benchLogPullDevice],
     ["progress report: a year of one patient, an archive of 200 patients", benchReport],
 ]
 

@@ -60,13 +60,25 @@ export class StimRig {
     }
 
     /** A fresh session (caps 40 mA / 300 us / 50 Hz, 10 cm^2 electrodes), a 50 Hz strengthening phase started and turned up to a few mA. */
+    /** starts that delivered no current and were tried again (see stimulating) */
+    startRetries = 0
+
+    /**
+     * A session, a phase and a start, then intensity up until current flows
+     * at the module. About one run in five of the stim e2e used to meet a
+     * start that delivered nothing (fail safe); the likely cause, a module
+     * left with `enabled` true and a latched fault by a stop it did not hear,
+     * is fixed in the driver (every start writes enabled off, then on:
+     * docs/safety.md section 3.1). Until runs confirm it, such a start is
+     * tried once more from a fresh session, counted in `startRetries` and
+     * reported by the test.
+     */
     async stimulating(): Promise<void> {
-        // Intermittently (about 1 run in 5 of tests/e2e/stim.test.ts) a start delivers no current at the module
-        // within 5 s (fail safe: nothing reaches the patient); not yet understood (docs/safety.md section 8).
-        // One more try from a fresh session, so the stop causes still get measured; a second failure fails.
         try {
             await this.startStimulating()
         } catch {
+            this.startRetries++
+            console.warn(`stim rig: a start delivered no current (${this.startRetries} so far); trying once more`)
             await this.stim.signal(StimEventKind.StopButton)
             await this.startStimulating()
         }

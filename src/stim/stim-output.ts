@@ -23,6 +23,9 @@ import { amplitudeToRaw, StimModuleFault, StimStatusFlags, STIM_AMPLITUDE_SCALE,
  *   tick fiber (every tickMs while the output is on) --> supervisor tick (ramps, plan, silence, stim time)
  *
  * Rules (docs/safety.md section 4):
+ * - A start writes enabled false, then the settings, amplitude and enabled
+ *   true: the module clears a latched fault only on that edge, and one that
+ *   missed the stop's false (deaf, gone) would otherwise stay faulted.
  * - ONE writer fiber sends everything to the module, in order, reading the
  *   latest wanted state at each send (registers are idempotent, so only the
  *   latest matters). On a stop it sends amplitude 0 then enabled false before
@@ -170,6 +173,13 @@ class StimOutputImpl implements StimOutputDriver {
     private enabledAtMs = 0
     /** the module reported `Enabled` since the output was turned on */
     private confirmed = false
+    /**
+     * a start must write enabled false, then true: only that edge clears a
+     * fault the module latched, and a module that missed the stop's false
+     * (deaf, or gone) still holds true with the fault latched, so writing
+     * true alone would change nothing there and no current would flow
+     */
+    private restartEdge = false
 
     // what was sent (UNSENT: unknown, send it)
     private sentEnabled = UNSENT
@@ -264,6 +274,7 @@ class StimOutputImpl implements StimOutputDriver {
             if (!this.wantEnabled) {
                 this.enabledAtMs = now
                 this.confirmed = false
+                this.restartEdge = true
             }
             this.lastOnStepMs = now
         }
@@ -448,6 +459,12 @@ class StimOutputImpl implements StimOutputDriver {
 
     /** Output on: settings, amplitude, then enabled; a keep-alive after a fresh step. Gives way to a stop at every send. */
     private async writeOn() {
+        if (this.restartEdge) {
+            this.restartEdge = false
+            await this.send8(SET_ENABLED, 0)
+            this.sentEnabled = 0
+            if (!this.wantEnabled) return
+        }
         await this.writeSettings()
         if (!this.wantEnabled) return
         const amp = this.wantAmpRaw

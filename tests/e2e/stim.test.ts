@@ -124,5 +124,7 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
     test("over every run: the module never clamped a setting, and the output never rose faster than 30 mA/s", () => {
         expect(rig.module.module.clamps().length).toBe(0)
         expect(steepestRise(rig.module.timeline())).toBeLessThanOrEqual(AMPLITUDE_RAMP_MAX_MA_PER_S / 1000 + 1e-9)
+        // a start that delivered nothing (docs/safety.md section 8): reported, so runs since the driver's fix can be counted
+        if (rig.startRetries > 0) console.warn(`stim e2e: ${rig.startRetries} start(s) delivered no current and were tried again`)
     })
 })

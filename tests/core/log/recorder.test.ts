@@ -3,6 +3,7 @@
 // round-trips through encodeRecord/decodeRecord (plain and encrypted); and
 // the real SessionRunner driven through its trainer report, so the phases
 // the recorder hears match the ones the runner itself reports.
+import { RunnerStatus } from "../../../src/feedback/runner-status"
 import { describe, expect, test } from "vitest"
 import { AMPLITUDE_STEP_MA } from "../../../src/core/limits"
 import {
@@ -45,11 +46,9 @@ import {
     ButtonKind,
     Notice,
     PhaseOutcome as RunnerOutcome,
-    RatingStep,
     RunnerEventKind,
     RunnerState,
     type RunnerEvent,
-    type RunnerView,
 } from "../../../src/core/runner/types"
 import { EmgContact } from "../../../src/core/sensing/emg-contact"
 import { ProbeState } from "../../../src/core/sensing/pressure-conditioner"
@@ -1203,24 +1202,11 @@ describe("a scripted session", () => {
 
 // ------------------------------------------------------------ the real runner, heard through its report
 
-/** The runner report as the trainer builds it (src/feedback/runner-status.ts `runner()`). */
-function reportOf(v: RunnerView): RunnerObservation {
-    const flags =
-        (v.gateWork ? RunnerFlag.GateWork : 0) |
-        (v.toning ? RunnerFlag.Toning : 0) |
-        (v.gateMet ? RunnerFlag.GateMet : 0) |
-        (v.batteryLow ? RunnerFlag.BatteryLow : 0) |
-        (v.ratingStep === RatingStep.Dilator ? RunnerFlag.DilatorStep : 0)
-    return {
-        state: v.state,
-        phaseIndex: v.phaseIndex,
-        phaseKind: v.phaseKind === "" ? NO_PHASE_KIND : PHASE_KINDS.indexOf(v.phaseKind as (typeof PHASE_KINDS)[number]),
-        flags: flags,
-        notice: v.notice,
-        ratingValue: v.ratingValue,
-        faultCause: v.faultCause,
-        level: v.level,
-    }
+/** The runner report as the trainer builds it: the firmware's own RunnerStatus (src/feedback/runner-status.ts), fields as services/trainer.md orders them. */
+function reportOf(status: RunnerStatus, runner: SessionRunner, t: number): RunnerObservation {
+    status.update(runner, t)
+    const r = status.runner()
+    return { state: r[0], phaseIndex: r[1], phaseKind: r[2], flags: r[3], notice: r[5], ratingValue: r[6], faultCause: r[7], level: r[8] }
 }
 
 /** The log's outcome for each runner PhaseOutcome (as src/core/runner/types.ts documents it). */
@@ -1241,6 +1227,7 @@ const LOG_OUTCOME: Record<number, PhaseOutcome> = {
  */
 class HeardRunner {
     readonly runner: SessionRunner
+    private readonly status = new RunnerStatus()
     readonly tape: Tape
     readonly events: RunnerEvent[] = []
     private readonly kinds: string[]
@@ -1261,7 +1248,7 @@ class HeardRunner {
 
     report(): void {
         for (const e of this.runner.takeEvents()) this.events.push(e)
-        this.tape.runner(this.t, reportOf(this.runner.view()))
+        this.tape.runner(this.t, reportOf(this.status, this.runner, this.t))
     }
 
     feedTo(untilMs: number, emgUv: number): void {

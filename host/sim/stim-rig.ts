@@ -25,6 +25,14 @@ export async function waitFor(what: string, ok: () => boolean, timeoutMs = 5000)
     }
 }
 
+/** [ms] the phase's ramp-in when a test stops the output inside it */
+export const RAMP_IN_TEST_MS = 3000
+
+export interface StimulatingOptions {
+    /** stop pressing as soon as some current flows, inside a 3 s phase ramp-in (the stop then comes during the ramp) */
+    rampIn?: boolean
+}
+
 export class StimRig {
     readonly statuses: StimControlStatus[] = []
     private keepAliveTimer: ReturnType<typeof setInterval> | undefined
@@ -73,18 +81,18 @@ export class StimRig {
      * tried once more from a fresh session, counted in `startRetries` and
      * reported by the test.
      */
-    async stimulating(): Promise<void> {
+    async stimulating(o: StimulatingOptions = {}): Promise<void> {
         try {
-            await this.startStimulating()
+            await this.startStimulating(o)
         } catch {
             this.startRetries++
             console.warn(`stim rig: a start delivered no current (${this.startRetries} so far); trying once more`)
             await this.stim.signal(StimEventKind.StopButton)
-            await this.startStimulating()
+            await this.startStimulating(o)
         }
     }
 
-    private async startStimulating(): Promise<void> {
+    private async startStimulating(o: StimulatingOptions): Promise<void> {
         this.statuses.length = 0
         this.module.setLoad(500)
         await this.stim.signal(StimEventKind.ProgramChanged)
@@ -97,7 +105,8 @@ export class StimRig {
             electrodeAreaCm2: 10,
             restSinceLastSessionS: NO_SESSION_ON_RECORD,
         })
-        await this.stim.phase({ mode: StimMode.Strengthen, frequencyHz: 50, pulseWidthUs: 300, workMs: 60_000, restMs: 5_000, rampUpMs: 1000, rampDownMs: 1000, triggerPct: 0 })
+        const rampUpMs = o.rampIn ? RAMP_IN_TEST_MS : 1000
+        await this.stim.phase({ mode: StimMode.Strengthen, frequencyHz: 50, pulseWidthUs: 300, workMs: 60_000, restMs: 5_000, rampUpMs, rampDownMs: 1000, triggerPct: 0 })
         await this.stim.signal(StimEventKind.BatteryOk)
         await this.stim.signal(StimEventKind.ProbeInserted)
         // the first start after boot can come before the supervisor has heard the module (a BusLost refusal): start again
@@ -106,11 +115,19 @@ export class StimRig {
             await this.stim.signal(StimEventKind.Start)
             await waitFor("the output on", () => this.statuses.some(s => s.running), 1000).catch(() => {})
         }
+        const startedAt = this.module.now()
         for (let i = 0; i < 10; i++) {
             await this.stim.signal(StimEventKind.IntensityUp)
-            await sleep(150)
+            await sleep(o.rampIn ? 30 : 150)
         }
-        await waitFor("current at the module", () => this.module.deliveredNow() > 2)
+        if (!o.rampIn) {
+            await waitFor("current at the module", () => this.module.deliveredNow() > 2)
+            return
+        }
+        // still in the phase's ramp-in: some current, well before the ramp's end
+        await waitFor("current at the module in the ramp-in", () => this.module.deliveredNow() > 0.2)
+        const inRampMs = this.module.now() - startedAt
+        if (inRampMs > RAMP_IN_TEST_MS / 2) throw new Error(`current came ${Math.round(inRampMs)} ms into a ${RAMP_IN_TEST_MS} ms ramp-in: too late to test a stop in it`)
     }
 
     /**
@@ -118,8 +135,8 @@ export class StimRig {
      * with `reason` and for zero output; returns the fault-to-off time at the
      * module [ms].
      */
-    async stopOn(reason: StimReason, inject: () => Promise<void> | void): Promise<number> {
-        await this.stimulating()
+    async stopOn(reason: StimReason, inject: () => Promise<void> | void, o: StimulatingOptions = {}): Promise<number> {
+        await this.stimulating(o)
         const at = this.module.now()
         // only statuses that arrive after the injection count: one from before may carry the same cause
         const from = this.statuses.length

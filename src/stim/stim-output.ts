@@ -26,6 +26,8 @@ import { amplitudeToRaw, StimModuleFault, StimStatusFlags, STIM_AMPLITUDE_SCALE,
  * - A start writes enabled false, then the settings, amplitude and enabled
  *   true: the module clears a latched fault only on that edge, and one that
  *   missed the stop's false (deaf, gone) would otherwise stay faulted.
+ * - A stop also writes `enabled` false at once from a fiber of its own
+ *   (cutNow), not waiting for a send the writer has in flight.
  * - ONE writer fiber sends everything to the module, in order, reading the
  *   latest wanted state at each send (registers are idempotent, so only the
  *   latest matters). On a stop it sends amplitude 0 then enabled false before
@@ -135,6 +137,10 @@ async function writerFiber(d: StimOutputImpl) {
     await d.runWriter()
 }
 
+async function cutFiber(d: StimOutputImpl) {
+    await d.cutNow()
+}
+
 async function tickFiber(d: StimOutputImpl) {
     await d.runTicks()
 }
@@ -155,6 +161,8 @@ class StimOutputImpl implements StimOutputDriver {
     // preallocated register payloads
     private readonly u8 = Buffer.alloc(1)
     private readonly u16 = Buffer.alloc(2)
+    /** `enabled` false, for a stop's own write (its own buffer: the writer may be using u8) */
+    private readonly offPayload = Buffer.alloc(1)
 
     private last: StimStep = undefined
     private lastAction = StimAction.Off
@@ -290,8 +298,28 @@ class StimOutputImpl implements StimOutputDriver {
             this.lastReason = s.reason
             if (this.onDecision) this.onDecision(s)
         }
-        if (s.action === StimAction.Stopped && this.onStop) this.onStop()
+        if (s.action === StimAction.Stopped) {
+            cutFiber.start(this)
+            if (this.onStop) this.onStop()
+        }
         return s
+    }
+
+    /**
+     * A stop's own `enabled` false, sent at once from a fiber of its own: the
+     * writer may be in the middle of a send (during a ramp it sends a new
+     * amplitude every tick), and the stop must not wait for it. Safe in any
+     * order with the writer's sends: with `enabled` false the module outputs
+     * nothing whatever the amplitude, and the writer follows with amplitude 0
+     * and `enabled` false in its own order.
+     */
+    async cutNow() {
+        try {
+            await this.module.sendCommand(SET_ENABLED, this.offPayload)
+            this.nWrites++
+        } catch (e) {
+            // the writer sends it too
+        }
     }
 
     /** An exception in the stim path: the supervisor's Exception stop; if even that fails, force the output off. */

@@ -121,6 +121,18 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
         expect(rig.module.deliveredNow()).toBe(0)
     }, 60_000)
 
+    test("a stop during the phase's ramp-in (stop button, lead-off, battery low): output at zero within 50 ms at the module", async () => {
+        const s = rig.stim
+        const ramp = { rampIn: true }
+        const measured = {
+            button: await rig.stopOn(StimReason.StopButton, () => s.signal(StimEventKind.StopButton), ramp),
+            leadOff: await rig.stopOn(StimReason.LeadOff, () => void rig.module.leadOff(), ramp),
+            battery: await rig.stopOn(StimReason.BatteryLow, () => s.signal(StimEventKind.BatteryLow), ramp),
+        }
+        console.info(`stop during the ramp-in, fault to zero at the module [ms]: ${JSON.stringify(measured)}`)
+        for (const [cause, ms] of Object.entries(measured)) expect(ms, `${cause}: ${JSON.stringify(measured)}`).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+    }, 60_000)
+
     test("over every run: the module never clamped a setting, and the output never rose faster than 30 mA/s", () => {
         expect(rig.module.module.clamps().length).toBe(0)
         expect(steepestRise(rig.module.timeline())).toBeLessThanOrEqual(AMPLITUDE_RAMP_MAX_MA_PER_S / 1000 + 1e-9)

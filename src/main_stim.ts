@@ -6,6 +6,7 @@
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import { startStimOutput, type StimOutputDriver } from "./stim/stim-output"
+import { commandArgs } from "./platform/command-args"
 import { StimEventKind } from "./core/stim/supervisor"
 import { STIM_STATUS_TIMEOUT_MS } from "./core/limits"
 
@@ -14,10 +15,6 @@ const WATCH_MS = 50
 /** `rest_since_last_session` when no stim session is on record */
 const NO_SESSION_ON_RECORD = 0xffffffff
 
-/** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */
-function args(first: any): any[] {
-    return Array.isArray(first) ? first : [first]
-}
 
 class StimControlServer extends Server implements ds.PftStimControlServerSpec {
     /** [ms] the trainer's last command; 0: none yet */
@@ -28,7 +25,7 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
     }
 
     sessionBegin(amplitudeMax: number, electrodeArea: number, restSinceLastSession: number, pulseWidthMax: number, frequencyMax: number, sessionStimMax: number, contraindications: number) {
-        const a = args(amplitudeMax)
+        const a = commandArgs(amplitudeMax)
         const flags = a[6]
         this.out.step({
             kind: StimEventKind.SessionBegin,
@@ -44,7 +41,7 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
     }
 
     phase(work: number, rest: number, rampUp: number, rampDown: number, frequency: number, pulseWidth: number, mode: number, trigger: number) {
-        const a = args(work)
+        const a = commandArgs(work)
         this.out.step({
             kind: StimEventKind.Phase,
             now: 0,
@@ -54,7 +51,7 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
     }
 
     signal(value: number, kind: number) {
-        const a = args(value)
+        const a = commandArgs(value)
         // any kind goes to the supervisor: one it does not expect stops the output (fail safe)
         this.out.signal(a[1], a[0])
         this.lastTrainerMs = ds.millis()

@@ -50,7 +50,7 @@ export class SimFlashServer extends jd.JDServiceServer {
             const cmd = code(name)
             this.addCommand(cmd.identifier, async (pkt: jd.Packet) => {
                 const answer = await handler(jd.jdunpack(pkt.data, cmd.packFormat ?? ""))
-                await this.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(reportFormat(name), answer as any)))
+                await this.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(packetInfo(LOG_FLASH_SERVICE, name, "report").packFormat ?? "", answer as any)))
             })
         }
         on("read_geometry", async () => [this.geometry.sectorSize, this.geometry.sectorCount, this.geometry.pageSize])
@@ -139,12 +139,6 @@ export class SimFlashServer extends jd.JDServiceServer {
     private persist(address: number, bytes: number[]) {
         if (this.fd !== undefined) writeSync(this.fd, Uint8Array.from(bytes), 0, bytes.length, address)
     }
-}
-
-/** The report's pack format of a command of the flash spec. */
-function reportFormat(name: string): string {
-    const report = serviceInfo(LOG_FLASH_SERVICE).packets.find(p => p.name === name && p.kind === "report")
-    return report?.packFormat ?? ""
 }
 
 /** Puts a simulated flash chip on `bus`. */

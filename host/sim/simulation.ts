@@ -186,16 +186,25 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         copyFileSync(await firmwareImage(cwd, entry, options.startTimeoutMs ?? 60000), join(dir, `${name}.devs`))
         return dir
     }
+    /** A module's firmware (built into `dir` by buildInDir) as a device of its own on the bus, once it has deployed. */
+    const runModuleVm = async (dir: string, name: string, deviceId: string): Promise<ManagedProcess> => {
+        const p = startDevicescript({ name: `${name} vm`, args: ["run", join(dir, `${name}.devs`), "--device-id", deviceId], cwd: dir })
+        try {
+            await p.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
+        } catch (e) {
+            await p.stop()
+            throw e
+        }
+        return p
+    }
     try {
         const devtools = startDevicescript({ name: "devtools", args: ["devtools"], cwd })
         started.push(devtools)
         await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
         let stimVm: ManagedProcess | undefined
         if (options.stimFirmware) {
-            const dir = await buildInDir("src/main_stim.ts", "stim")
-            stimVm = startDevicescript({ name: "stim vm", args: ["run", join(dir, "stim.devs"), "--device-id", STIM_VM_DEVICE_ID], cwd: dir })
+            stimVm = await runModuleVm(await buildInDir("src/main_stim.ts", "stim"), "stim", STIM_VM_DEVICE_ID)
             started.push(stimVm)
-            await stimVm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         }
         const logDir = options.logFirmware ? await buildInDir("src/main_log.ts", "log", options.logDir) : undefined
         const image = await firmwareImage(cwd, firmware, options.startTimeoutMs ?? 60000)
@@ -207,8 +216,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         if (logDir) {
             flash = await hostFlash(bus, { file: join(logDir, "flash.img"), sectorCount: options.flashSectors ?? SIM_FLASH_SECTORS })
             const startLogVm = async () => {
-                logVm = startDevicescript({ name: "log vm", args: ["run", join(logDir, "log.devs"), "--device-id", LOG_VM_DEVICE_ID], cwd: logDir })
-                await logVm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
+                logVm = await runModuleVm(logDir, "log", LOG_VM_DEVICE_ID)
             }
             await startLogVm()
             const f = flash

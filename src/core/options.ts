@@ -16,3 +16,8 @@ export function requireOptions(o: unknown, positive: string[], nonNegative?: str
     for (const k of positive) if (!(rec[k] > 0)) throw new RangeError(k + " must be > 0, got " + rec[k])
     if (nonNegative) for (const k of nonNegative) if (!(rec[k] >= 0)) throw new RangeError(k + " must be >= 0, got " + rec[k])
 }
+
+/** `value`, or `fallback` when the option was not given. */
+export function optionOr(value: number | undefined, fallback: number): number {
+    return value === undefined ? fallback : value
+}

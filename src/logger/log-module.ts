@@ -1,11 +1,11 @@
 import * as ds from "@devicescript/core"
-import { hmac, randomBuffer } from "@devicescript/crypto"
+import { randomBuffer } from "@devicescript/crypto"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { startServer } from "@devicescript/server"
 import type { BlockDevice } from "../core/log/block-device"
 import { LogStore } from "../core/log/store"
-import { KEY_ID_LABEL, keyIdFromMac } from "../core/program/envelope"
 import { bufferOf, bytesOf } from "../platform/buffers"
+import { clinicKeyIdOf } from "../platform/clinic-key-id"
 import { logRecordCipher } from "./log-cipher"
 import { LogWriter } from "./log-writer"
 import { LogState, SessionLogServer } from "./session-log-server"
@@ -18,10 +18,6 @@ const KEY_BYTES = 32
 /** KeyStatus (services/sessionlog.md) */
 const KeyStatus = { Installed: 0, Unchanged: 1, Conflict: 2, Invalid: 3 }
 
-function keyIdOf(key: Buffer): number {
-    return keyIdFromMac(bytesOf(hmac(key, "sha256", Buffer.from(KEY_ID_LABEL))))
-}
-
 /**
  * The log module's firmware around its flash chip: the clinic key from
  * settings, the store recovered from the chip, the trainer watch feeding
@@ -30,12 +26,17 @@ function keyIdOf(key: Buffer): number {
 export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
     let state = LogState.NoKey
     let key: Buffer = undefined
+    /** the key's id (0: no key) */
+    let keyId = 0
     let writer: LogWriter = undefined
     const boots: number = (await readSetting(BOOTS_SETTING, 0)) + 1
     await writeSetting(BOOTS_SETTING, boots)
 
     const keyHex: string = await readSetting(KEY_SETTING, "")
-    if (keyHex.length === KEY_BYTES * 2) key = Buffer.from(keyHex, "hex")
+    if (keyHex.length === KEY_BYTES * 2) {
+        key = Buffer.from(keyHex, "hex")
+        keyId = clinicKeyIdOf(key)
+    }
 
     const openStore = async () => {
         state = LogState.Recovering
@@ -65,13 +66,16 @@ export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
         new SessionLogServer({
             state: () => state,
             writer: () => writer,
-            clinicKeyId: () => (key ? keyIdOf(key) : 0),
+            clinicKeyId: () => keyId,
             recordingSession: () => (writer ? writer.store.openSession() : 0),
             provisionKey: async (k: Buffer) => {
                 if (!k || k.length !== KEY_BYTES) return KeyStatus.Invalid
-                if (key) return keyIdOf(key) === keyIdOf(k) && key.toString("hex") === k.toString("hex") ? KeyStatus.Unchanged : KeyStatus.Conflict
+                // the trainer's rule (src/program/program-store.ts provision): keys are told apart by their id
+                const id = clinicKeyIdOf(k)
+                if (key) return id === keyId ? KeyStatus.Unchanged : KeyStatus.Conflict
                 await writeSetting(KEY_SETTING, k.toString("hex"))
                 key = bufferOf(bytesOf(k))
+                keyId = id
                 // recovery takes a while: the answer goes out first
                 setTimeout(async () => await openStore(), 0)
                 return KeyStatus.Installed

@@ -1,6 +1,8 @@
 import * as ds from "@devicescript/core"
 import { Server } from "@devicescript/server"
 import { AckResult, StoreErrorCode } from "../core/log/store"
+import { bufferOf } from "../platform/buffers"
+import { commandArgs } from "../platform/command-args"
 import type { LogWriter } from "./log-writer"
 
 /** services/sessionlog.md enums */
@@ -13,10 +15,6 @@ const MAX_READ_BYTES = 227
 const LIST_PAGE = 6
 const NO_TIME = 0xffffffff
 
-/** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */
-function args(first: any): any[] {
-    return Array.isArray(first) ? first : [first]
-}
 
 /** What the server needs from the module around it. */
 export interface LogModuleState {
@@ -53,12 +51,12 @@ export class SessionLogServer extends Server implements ds.PftSessionLogServerSp
     }
 
     async provisionKey(key: Buffer): Promise<any> {
-        const status = await this.m.provisionKey(args(key)[0])
+        const status = await this.m.provisionKey(commandArgs(key)[0])
         return [this.m.clinicKeyId(), status]
     }
 
     listSessions(fromIndex: number): any {
-        const from = args(fromIndex)[0]
+        const from = commandArgs(fromIndex)[0]
         const ready = this.m.state() === LogState.Ready
         const all = ready ? this.m.writer().store.listSessions() : []
         const out: number[] = [from, all.length]
@@ -74,7 +72,7 @@ export class SessionLogServer extends Server implements ds.PftSessionLogServerSp
     }
 
     async readSession(session: number, offset: number, length: number): Promise<any> {
-        const a = args(session)
+        const a = commandArgs(session)
         const s = a[0]
         const at = a[1]
         const n = Math.min(a[2], MAX_READ_BYTES)
@@ -90,13 +88,11 @@ export class SessionLogServer extends Server implements ds.PftSessionLogServerSp
                 status = code === StoreErrorCode.NoSession ? ReadStatus.NoSession : code === StoreErrorCode.BadRequest ? ReadStatus.BadOffset : ReadStatus.NotReady
             }
         })
-        const data = Buffer.alloc(bytes.length)
-        for (let i = 0; i < bytes.length; i++) data.setAt(i, "u8", bytes[i])
-        return [s, at, status, data]
+        return [s, at, status, bufferOf(bytes)]
     }
 
     async acknowledge(session: number, lastSeq: number): Promise<any> {
-        const a = args(session)
+        const a = commandArgs(session)
         if (this.m.state() !== LogState.Ready) return [a[0], a[1], AckCode.NotReady]
         const w = this.m.writer()
         let result = AckCode.NoSession

@@ -2,14 +2,13 @@ import { hmac } from "@devicescript/crypto"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { crc32 } from "../core/codec/bytes"
 import { bufferOf, bytesOf } from "../platform/buffers"
+import { clinicKeyIdOf } from "../platform/clinic-key-id"
 import {
     decideProgramInstall,
     decodeEnvelope,
     decodeForDevice,
     ENVELOPE_MAX_BYTES,
     installStatus,
-    keyIdFromMac,
-    KEY_ID_LABEL,
     ProgramStatus,
     READ_CHUNK_BYTES,
     SETTINGS_CHUNK_BYTES,
@@ -80,7 +79,7 @@ export class ProgramStore {
         const keyHex: string = await readSetting(KEY_SETTING, "")
         if (keyHex.length === KEY_BYTES * 2) {
             this.key = bytesOf(Buffer.from(keyHex, "hex"))
-            this.keyId = this.computeKeyId(this.key)
+            this.keyId = clinicKeyIdOf(bufferOf(this.key))
         }
         const done: { v: number; n: number } = await readSetting(DONE_SETTING, { v: 0, n: 0 })
         const where: { slot: string; n: number } = await readSetting(PROG_SETTING, { slot: "", n: 0 })
@@ -134,7 +133,7 @@ export class ProgramStore {
             this.last = { seq: this.seq, version: this.version, status: ProgramStatus.KeyConflict, message: "a clinic key is 32 bytes, got " + keyBytes.length + ": use `pft clinic init` to make one" }
             return this.last
         }
-        const id = this.computeKeyId(keyBytes)
+        const id = clinicKeyIdOf(bufferOf(keyBytes))
         if (this.key.length > 0) {
             this.last =
                 id === this.keyId
@@ -227,9 +226,5 @@ export class ProgramStore {
         }
         await writeSetting(PROG_SETTING, { slot: slot, n: n })
         this.slot = slot
-    }
-
-    private computeKeyId(key: number[]): number {
-        return keyIdFromMac(bytesOf(hmac(bufferOf(key), "sha256", Buffer.from(KEY_ID_LABEL))))
     }
 }

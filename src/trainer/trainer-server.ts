@@ -1,4 +1,5 @@
 import * as ds from "@devicescript/core"
+import { commandArgs } from "../platform/command-args"
 import { Server, startServer } from "@devicescript/server"
 import { SessionState, type MeasurementSession } from "../core/session/measurement-session"
 import { ProgramStatus } from "../core/program/install-status"
@@ -25,10 +26,6 @@ export interface TrainerBackend {
     pressButton(kind: number): Promise<void>
 }
 
-/** Fields of a multi-field command arrive as one array (servercore decodes the packet whole). */
-function args(first: any): any[] {
-    return Array.isArray(first) ? first : [first]
-}
 
 class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHandle {
     lastSeq = 0
@@ -71,7 +68,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 
     setWallClock(unixTime: number) {
-        this.wallClockAtSetS = args(unixTime)[0]
+        this.wallClockAtSetS = commandArgs(unixTime)[0]
         this.clockSetAtMs = ds.millis()
     }
 
@@ -84,7 +81,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 
     readRep(repIndex: number, channel: number): any {
-        const a = args(repIndex)
+        const a = commandArgs(repIndex)
         const index = a[0]
         const ch = a.length > 1 ? a[1] : channel
         const r = this.backend.session.rep(index, ch)
@@ -112,7 +109,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 
     readSummary(channel: number): any {
-        const ch = args(channel)[0]
+        const ch = commandArgs(channel)[0]
         const session = this.backend.session
         const s = session.summary(ch)
         return [
@@ -167,17 +164,17 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 
     async provisionKey(key: Buffer) {
-        await this.backend.programs.provision(bytesOf(args(key)[0]))
+        await this.backend.programs.provision(bytesOf(commandArgs(key)[0]))
         await this._send(this.spec.lookup("programResult").encode(this.programResult()))
     }
 
     programChunk(offset: number, total: number, data: Buffer) {
-        const a = args(offset)
+        const a = commandArgs(offset)
         this.backend.programs.chunk(a[0], a[1], a[2])
     }
 
     async programCommit(crc32: number, total: number) {
-        const a = args(crc32)
+        const a = commandArgs(crc32)
         const r = await this.backend.programs.commit(a[0], a[1])
         await this._send(this.spec.lookup("programResult").encode(this.programResult()))
         // a new program in force and no session running: restart into it from a clean heap (services/trainer.md)
@@ -189,16 +186,16 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
     }
 
     readProgram(offset: number): any {
-        const at = args(offset)[0]
+        const at = commandArgs(offset)[0]
         return [at, this.backend.programs.envelopeSize(), this.backend.programs.readEnvelope(at)]
     }
 
     async pressButton(button: number) {
-        await this.backend.pressButton(args(button)[0])
+        await this.backend.pressButton(commandArgs(button)[0])
     }
 
     setBatteryLow(low: boolean) {
-        if (args(low)[0]) this.backend.session.batteryLow()
+        if (commandArgs(low)[0]) this.backend.session.batteryLow()
     }
 
     async announceRep(index: number) {

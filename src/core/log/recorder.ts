@@ -97,6 +97,7 @@
  * No imports outside src/core: shared by the firmware (DeviceScript) and
  * the host (Node).
  */
+import { optionOr } from "../options"
 import { RepFlag, type RepMetrics, type SessionMetrics } from "../metrics/types"
 import { Notice, RunnerState } from "../runner/types"
 import { EmgContact } from "../sensing/emg-contact"
@@ -278,10 +279,6 @@ function isIntIn(x: number, lo: number, hi: number): boolean {
 
 function eventRecord(timeMs: number, code: EventCode, cause: number, value: number, extra: number): EventRecord {
     return { kind: RecordKind.Event, timeMs: timeMs, code: code, cause: cause, value: value, extra: extra }
-}
-
-function optionOr(v: number | undefined, d: number): number {
-    return v === undefined ? d : v
 }
 
 export class SessionRecorder {

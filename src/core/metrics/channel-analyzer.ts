@@ -165,7 +165,7 @@ import { windowSamples } from "../units"
 import { RunningStats, restMetricsOf } from "./running-stats"
 import { RepFlag, type RepMetrics, type SessionMetrics } from "./types"
 import { ValueHistogram } from "./value-histogram"
-import { requireOptions } from "../options"
+import { optionOr, requireOptions } from "../options"
 
 export interface ChannelAnalyzerOptions {
     /** [Hz] samples per second of this channel */
@@ -421,10 +421,6 @@ class RepState {
     constructor(m: RepMetrics) {
         this.m = m
     }
-}
-
-function optionOr(value: number | undefined, fallback: number): number {
-    return value === undefined ? fallback : value
 }
 
 /**

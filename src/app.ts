@@ -55,10 +55,21 @@ export async function startApp(io: BoardIo = {}) {
         const state = session.sessionState()
         if (kind === ButtonKind.StartPause && (state === SessionState.Ready || state === SessionState.Done)) await startSession()
         else session.button(kind)
+        // at once, not at the next probe batch: the stim module stops on it (a pause, a stop) and counts intensity steps
+        await publish()
     }
     if (io.buttons) for (let i = 0; i < io.buttons.length; i++) onPress(io.buttons[i], i + 1, press)
     const showLed = async () => {
         if (io.ledBar) await io.ledBar.show(status.frame)
+    }
+    const publish = async () => {
+        // the patient's LED bar: a new frame goes out at once (feedback latency, docs/feedback.md)
+        if (status.update(session.programRunner(), session.sampleTimeMs())) {
+            await showLed()
+            await trainer.push("led")
+        }
+        // the runner's status at once when it changes (state, phase, gate, notice, rating, fault, intensity steps), not with each frame
+        if (status.statusChanged()) await trainer.push("runner")
     }
     const input = startProbeInput(
         (seq, pressureHpa, emgMv, lostBefore) => {
@@ -86,13 +97,7 @@ export async function startApp(io: BoardIo = {}) {
             cueDirty = false
             await trainer.push("cue")
         }
-        // the patient's LED bar: a new frame goes out at once (feedback latency, docs/feedback.md)
-        if (status.update(session.programRunner(), session.sampleTimeMs())) {
-            await showLed()
-            await trainer.push("led")
-        }
-        // the runner's status at once when it changes (state, phase, gate, notice, rating, fault), not with each frame
-        if (status.statusChanged()) await trainer.push("runner")
+        await publish()
         for (const rep of session.takeFinishedReps()) await trainer.announceRep(rep)
         if (session.takeSessionFinished()) await trainer.announceSessionEnd()
     })

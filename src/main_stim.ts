@@ -1,14 +1,17 @@
 // Firmware of the stimulator module's own microcontroller: the e-stim safety
-// supervisor next to the output stage (services/stimcontrol.md). The trainer's
-// firmware sends it the session, the phase and the patient's signals; the
-// supervisor decides every output and drives the output stage
-// (services/stimulator.md) through src/stim/stim-output.ts.
+// supervisor next to the output stage (services/stimcontrol.md). It follows
+// the trainer's session (src/stim/trainer-link.ts: the program in force, the
+// runner's status, the probe) and takes the stimcontrol commands (the host,
+// the tests); the supervisor decides every output and drives the output
+// stage (services/stimulator.md) through src/stim/stim-output.ts.
 import * as ds from "@devicescript/core"
 import { Server, startServer } from "@devicescript/server"
 import { startStimOutput, type StimOutputDriver } from "./stim/stim-output"
 import { commandArgs } from "./platform/command-args"
 import { StimEventKind } from "./core/stim/supervisor"
 import { STIM_STATUS_TIMEOUT_MS } from "./core/limits"
+import { PROBE_STIM_ELECTRODE_AREA_CM2 } from "./core/stim-module"
+import { TrainerLink } from "./stim/trainer-link"
 
 /** [ms] how often the trainer's silence and the status are looked at */
 const WATCH_MS = 50
@@ -74,6 +77,9 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
 const out = startStimOutput()
 const server = new StimControlServer(out)
 startServer(server, { roleName: "stimControl" })
+new TrainerLink(out, PROBE_STIM_ELECTRODE_AREA_CM2, () => {
+    server.lastTrainerMs = ds.millis()
+}).start()
 
 // the trainer's silence stops the output (it alone sees the stop button), and the status goes out when it changes
 let running = false

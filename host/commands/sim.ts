@@ -3,6 +3,7 @@ import { runAssessment, type AssessmentRunResult } from "../sim/assessment-run"
 import { join } from "node:path"
 import { repoRoot } from "../paths"
 import { startSimulation } from "../sim/simulation"
+import { hostStimulator } from "../sim/stim-server"
 import { PROFILE_NAMES, type ProfileName } from "../sim/patient"
 import { runPatient } from "../sim/patient-run"
 import { readReplayCsv, ReplayFormatError, replaySource } from "../sim/replay"
@@ -45,7 +46,8 @@ function checkOptions(opts: SimOptions): void {
 }
 
 /**
- * `pft sim --serve`: the simulated trainer stays up (no patient, no session)
+ * `pft sim --serve`: the simulated trainer, with its stimulator module
+ * (firmware and output stage) and its log module, stays up (no patient, no session)
  * until Ctrl-C, so other commands can talk to it from another terminal:
  * `pft device provision`, `pft program push`, `pft devices`.
  */
@@ -53,13 +55,17 @@ async function serve(opts: SimOptions): Promise<void> {
     console.log("pft sim: starting the devtools bus and the firmware VM...")
     const sim = await startSimulation({
         clearFlash: false,
+        stimFirmware: true,
         logFirmware: true,
         logDir: join(repoRoot(), ".devicescript", "log-vm"),
         onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined,
     }).catch(e => {
         throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)
     })
-    console.log("pft sim: the simulated trainer and its log module are running on ws://127.0.0.1:8081/ (their settings and the log persist between runs).")
+    // the stimulator module's output stage, on a 500 Ohm load: the stim module's firmware drives it when a program's stim phase runs
+    const stimulator = hostStimulator(sim.bus)
+    stimulator.setLoad(500)
+    console.log("pft sim: the simulated trainer, its stimulator module and its log module are running on ws://127.0.0.1:8081/ (their settings and the log persist between runs).")
     console.log("         In another terminal: pft device provision, pft program push FILE, pft program show, pft logs pull. Ctrl-C stops it.")
     await new Promise<void>(resolve => {
         process.once("SIGINT", resolve)

@@ -98,6 +98,8 @@ export interface RunnerReport {
     level: number
     bandLow: number
     bandHigh: number
+    /** Up minus Down presses taken as intensity steps in stim phases, modulo 256, since the trainer booted */
+    intensitySteps: number
     /** [ms] host clock when it arrived */
     receivedAtMs: number
 }
@@ -497,6 +499,7 @@ function decodeRunner(v: unknown[]): RunnerReport {
         level: n[8] ?? NaN,
         bandLow: n[9] ?? NaN,
         bandHigh: n[10] ?? NaN,
+        intensitySteps: n[11] ?? 0,
         receivedAtMs: Date.now(),
     }
 }

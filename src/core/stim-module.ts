@@ -118,3 +118,15 @@ export const STIM_HARDWARE_LIMITS: StimHardwareLimits = {
     minRampUpMs: Math.ceil((1000 * AMPLITUDE_MAX_MA) / AMPLITUDE_RAMP_MAX_MA_PER_S),
     leadOffOhm: 10000,
 }
+
+/**
+ * [cm^2] Area of the smaller of the two stimulation electrodes of the probe
+ * this module drives; the current-density cap (IEC 60601-2-10
+ * 201.7.9.2.101 g), CURRENT_DENSITY_MAX_MA_PER_CM2) turns into an rms
+ * current cap through it. Design value of this product's probe
+ * (docs/hardware.md, "Probe and stimulator modules"): two stainless ring
+ * electrodes 12 mm wide on a 26 mm body, pi * 2.6 cm * 1.2 cm = 9.8 cm^2,
+ * rounded down (the smaller the area, the lower the cap). Replace it with
+ * the measured area of the probe that ships.
+ */
+export const PROBE_STIM_ELECTRODE_AREA_CM2 = 9.5

@@ -53,7 +53,8 @@ export class RunnerStatus {
 
     /**
      * True when the runner's status differs from the last call's in what the
-     * host acts on (state, phase, flags, notice, rating, fault); its level,
+     * host and the stim module act on (state, phase, flags, notice, rating,
+     * fault, intensity steps); its level,
      * band and gate progress change with every sample and go out with the
      * periodic repeat.
      */
@@ -61,16 +62,16 @@ export class RunnerStatus {
         const r = this.runner()
         const last = this.lastStatus
         this.lastStatus = r
-        for (let i = 0; i < 8; i++) if (i !== 4 && r[i] !== last[i]) return true
+        for (let i = 0; i < 12; i++) if ((i < 8 ? i !== 4 : i > 10) && r[i] !== last[i]) return true
         return false
     }
 
     /** flags bit 4: the dilator-size step (RatingStep.Dilator = 2; Pain = 1 leaves it clear) */
     runner(): number[] {
         const v = this.view
-        if (!this.active) return [0, -1, NO_PHASE_KIND, 0, 0, 0, 0, 0, NaN, NaN, NaN]
+        if (!this.active) return [0, -1, NO_PHASE_KIND, 0, 0, 0, 0, 0, NaN, NaN, NaN, 0]
         const kind = v.phaseKind === "" ? NO_PHASE_KIND : PHASE_KINDS.indexOf(v.phaseKind as any)
         const flags = (v.gateWork ? 1 : 0) | (v.toning ? 2 : 0) | (v.gateMet ? 4 : 0) | (v.batteryLow ? 8 : 0) | ((v.ratingStep << 3) & 16)
-        return [v.state, v.phaseIndex, kind, flags, Math.round(v.gateProgress * 100), v.notice, v.ratingValue, v.faultCause, v.level, v.bandLow, v.bandHigh]
+        return [v.state, v.phaseIndex, kind, flags, Math.round(v.gateProgress * 100), v.notice, v.ratingValue, v.faultCause, v.level, v.bandLow, v.bandHigh, v.intensitySteps]
     }
 }

@@ -1,6 +1,6 @@
 import * as ds from "@devicescript/core"
 import type { BlockDevice, FlashGeometry } from "../core/log/block-device"
-import { request } from "./request"
+import { request } from "../platform/request"
 
 /** [bytes] the most one read or program carries (services/logflash.md) */
 const MAX_DATA_BYTES = 228

@@ -2,15 +2,12 @@ import * as ds from "@devicescript/core"
 import { LogChannel, type LogRecord } from "../core/log/records"
 import { SessionRecorder } from "../core/log/recorder"
 import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
-import { decodeEnvelope } from "../core/program/envelope"
-import { decodeProgram } from "../core/program/codec"
 import { FIRMWARE_VERSION } from "../core/version"
-import { request } from "./request"
+import { request } from "../platform/request"
+import { readTrainerProgram } from "../platform/trainer-program"
 
 /** SessionState.Rating (services/trainer.md): the summary waits until the rating is done */
 const STATE_RATING = 6
-/** [bytes] the trainer's read_program chunk (services/trainer.md) */
-const PROGRAM_CHUNK_BYTES = 200
 
 export interface WatchOutput {
     /** records to append, in order */
@@ -158,26 +155,9 @@ export class TrainerWatch {
     private async readProgramId(version: number) {
         this.programVersion = version
         this.programId = version === 0 ? "builtin-assessment" : ""
-        if (version === 0) return
-        const bytes: number[] = []
-        let total = 1
-        while (bytes.length < total) {
-            const r = await this.readProgramChunk(bytes.length)
-            if (r === undefined || r.length <= 4 || r.length > 4 + PROGRAM_CHUNK_BYTES) return
-            total = r.getAt(2, "u16")
-            for (let i = 4; i < r.length; i++) bytes.push(r.getAt(i, "u8"))
-        }
-        try {
-            this.programId = decodeProgram(decodeEnvelope(bytes).programBytes).programId
-        } catch (e) {
-            console.log("log: program id unreadable: " + e)
-        }
-    }
-
-    private async readProgramChunk(at: number): Promise<Buffer> {
-        const cmd = Buffer.alloc(2)
-        cmd.setAt(0, "u16", at)
-        return await this.readFromTrainer(ds.PftTrainerCodes.CmdReadProgram, cmd, a => a.getAt(0, "u16") === at)
+        const self = this
+        const p = await readTrainerProgram(async (code, cmd, match) => await self.readFromTrainer(code, cmd, match), version)
+        if (p !== null) this.programId = p.programId
     }
 
     private async readRep(index: number, ch: number): Promise<Buffer> {

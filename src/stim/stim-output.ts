@@ -188,6 +188,8 @@ class StimOutputImpl implements StimOutputDriver {
      * true alone would change nothing there and no current would flow
      */
     private restartEdge = false
+    /** a stop's own `enabled` false is being sent (cutNow) */
+    private cutInFlight = false
 
     // what was sent (UNSENT: unknown, send it)
     private sentEnabled = UNSENT
@@ -311,14 +313,24 @@ class StimOutputImpl implements StimOutputDriver {
      * amplitude every tick), and the stop must not wait for it. Safe in any
      * order with the writer's sends: with `enabled` false the module outputs
      * nothing whatever the amplitude, and the writer follows with amplitude 0
-     * and `enabled` false in its own order.
+     * and `enabled` false in its own order. A start that came between the
+     * stop and this fiber's turn (the stim module following the trainer
+     * ends one stim phase and starts the next in one go) wins: its restart
+     * edge writes `enabled` off, then on, in the writer's order, and a late
+     * off from here would leave the module off under a running supervisor:
+     * the cut does not go out once a start came, and the restart edge waits
+     * for a cut already on its way (cutInFlight).
      */
     async cutNow() {
+        if (this.wantEnabled) return
+        this.cutInFlight = true
         try {
             await this.module.sendCommand(SET_ENABLED, this.offPayload)
             this.nWrites++
         } catch (e) {
             // the writer sends it too
+        } finally {
+            this.cutInFlight = false
         }
     }
 
@@ -489,6 +501,7 @@ class StimOutputImpl implements StimOutputDriver {
     private async writeOn() {
         if (this.restartEdge) {
             this.restartEdge = false
+            while (this.cutInFlight) await ds.sleep(1)
             await this.send8(SET_ENABLED, 0)
             this.sentEnabled = 0
             if (!this.wantEnabled) return

@@ -85,6 +85,7 @@ const CHAOS: number[] = [
     StimEventKind.ProgramChanged, 1,
     StimEventKind.MeasuredLevel, 6,
     StimEventKind.TrainerLost, 1,
+    StimEventKind.PhaseEnded, 1,
 ]
 
 function totalWeight(kinds: number[]): number {
@@ -376,8 +377,8 @@ export const STIM_WALK_GOLDEN = {
         violations: 0,
         stepsOn: 203,
         amplitudeSumMa: 1547.9453125,
-        pulseWidthSumUs: 103029,
-        frequencySumHz: 2355,
+        pulseWidthSumUs: 102479,
+        frequencySumHz: 2269,
         firstViolation: "",
     } as StimWalkDigest,
 }

@@ -260,6 +260,9 @@ export function stopCauseOfStimReason(reason: number): StopCause {
         // a program installed by the host, or a new session configuration: not a fault of the stimulation
         case StimReason.ProgramChanged:
             return StopCause.Host
+        // the session moved on from the stim phase
+        case StimReason.PhaseEnded:
+            return StopCause.Completed
     }
     // ModuleFault, Exception, InvalidPhase, ClockFault, and anything else
     return StopCause.Fault

@@ -81,9 +81,8 @@
 import { RepFlag, type RepMetrics } from "../metrics/types"
 import type { Program, RelaxPhase, StimPhase } from "../program/types"
 import { Block, Cue, SegmentKind, type Segment } from "../protocol/assessment"
-import type { StimPhaseSettings } from "../stim/plan"
 import { RelaxationGate } from "./gate"
-import { gateBreathPeriodMs, gateWorkSegment, planPhases, planSegment, planSegmentOffsetMs, stimSettingsOf, type PhasePlan } from "./phase-plan"
+import { gateBreathPeriodMs, gateWorkSegment, planPhases, planSegment, planSegmentOffsetMs, type PhasePlan } from "./phase-plan"
 import { REST_WINDOW_BUCKETS, REST_WINDOW_MS } from "./rest-window"
 import {
     BandKind,
@@ -211,7 +210,7 @@ export function emptyView(): RunnerView {
         '{"state":0,"phaseIndex":-1,"phaseKind":"","gateWork":false,"toning":false,"cue":0,"guide":0,"levelChannel":-1,' +
             '"bandKind":0,"bandLow":0,"bandHigh":0,"scaleMax":1,"segmentRemainingMs":0,"segmentDurationMs":0,"phaseRemainingMs":0,' +
             '"breath":0,"gateProgress":0,"gateMet":false,"faultCause":0,"ratingStep":0,"ratingValue":0,"ratingMax":0,' +
-            '"batteryLow":false,"probeReady":false,"runningMs":0,"notice":0,"noticeAgeMs":-1}'
+            '"batteryLow":false,"probeReady":false,"runningMs":0,"notice":0,"noticeAgeMs":-1,"intensitySteps":0}'
     )
     // not JSON values
     v.level = NaN
@@ -274,6 +273,8 @@ export class SessionRunner {
     private lastStartPauseMs = -Infinity
     private ratingStep = RatingStep.None
     private ratingValue = 0
+    /** Up minus Down presses taken as intensity steps in stim phases, modulo 256 (RunnerView.intensitySteps) */
+    private intensitySteps = 0
     private ratingSinceMs = 0
 
     private levelEmg = NaN
@@ -370,6 +371,7 @@ export class SessionRunner {
         }
         const p = this.plan
         if (this.st === RunnerState.Running && p !== null && !this.gateWorkOn && p.phase.kind === "stim") {
+            this.intensitySteps = (this.intensitySteps + step) & 255
             const e = this.emit(RunnerEventKind.Intensity, t, step > 0 ? RunnerReason.UpButton : RunnerReason.DownButton)
             e.phaseIndex = p.index
             e.value = step
@@ -510,13 +512,6 @@ export class SessionRunner {
         return n
     }
 
-    /** The running stim phase's settings for the stim supervisor, or null (not a stim phase, or not running). */
-    stimSettings(): StimPhaseSettings | null {
-        const p = this.plan
-        if (this.st !== RunnerState.Running || p === null || this.gateWorkOn || p.phase.kind !== "stim") return null
-        return stimSettingsOf(p.phase as StimPhase)
-    }
-
     /** Fills `out` (or a new view) with what the patient should see now. */
     view(out?: RunnerView): RunnerView {
         const v = out ?? emptyView()
@@ -551,6 +546,7 @@ export class SessionRunner {
         v.batteryLow = this.batteryIsLow
         v.probeReady = this.probeOk
         v.runningMs = this.runningMs
+        v.intensitySteps = this.intensitySteps
         v.notice = this.notice
         v.noticeAgeMs = this.noticeAgeMs()
         return v

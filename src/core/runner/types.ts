@@ -410,4 +410,12 @@ export interface RunnerView {
     notice: Notice
     /** [ms] since the latest notice, -1 none */
     noticeAgeMs: number
+    /**
+     * Up minus Down presses the runner took as intensity steps (in a stim
+     * phase), modulo 256, counted since the runner was made: the stim module
+     * applies the change since the last status it saw (services/trainer.md
+     * `runner.intensity_steps`), so a lost or repeated status loses or
+     * repeats no press
+     */
+    intensitySteps: number
 }

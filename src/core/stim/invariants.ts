@@ -201,6 +201,7 @@ export class StimInvariantChecker {
                 if (!prevOn || stoppedByTime) this.levelBound = 0
                 return 0
             case StimEventKind.StopButton:
+            case StimEventKind.PhaseEnded:
             case StimEventKind.Exception:
             case StimEventKind.TrainerLost:
                 return 1

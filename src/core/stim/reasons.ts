@@ -54,6 +54,12 @@ export enum StimReason {
     InvalidPhase = 14,
     /** `now` went backwards or is not a number */
     ClockFault = 15,
+    /**
+     * the stim phase is over (the runner moved on to the next phase or to
+     * the end-of-session rating): the output stops as on any stop cause and
+     * the next stim phase starts again from zero
+     */
+    PhaseEnded = 16,
 
     // --- refusals (nothing turns on, nothing goes up)
     /** no session configuration, or caps that allow no stimulation */
@@ -92,7 +98,7 @@ export enum StimReason {
 
 /** Is `r` a cause that stops stimulation? */
 export function isStopCause(r: StimReason): boolean {
-    return r >= StimReason.StopButton && r <= StimReason.ClockFault
+    return r >= StimReason.StopButton && r <= StimReason.PhaseEnded
 }
 
 /** Text for logs and messages (DeviceScript has no reverse enum mapping). */
@@ -130,6 +136,8 @@ export function stimReasonName(r: StimReason): string {
             return "invalid phase settings"
         case StimReason.ClockFault:
             return "clock fault"
+        case StimReason.PhaseEnded:
+            return "stim phase over"
         case StimReason.NoStimCaps:
             return "no stim caps"
         case StimReason.NoPhase:

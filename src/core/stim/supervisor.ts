@@ -121,6 +121,8 @@ export enum StimEventKind {
      * (services/stimcontrol.md), and a hung trainer cannot pass on the stop button
      */
     TrainerLost = 19,
+    /** the stim phase is over (the session moved on): stop, keep caps and phase for the next start */
+    PhaseEnded = 20,
 }
 
 /** Contraindications to stimulation; any true (or a missing object) locks stimulation. */
@@ -372,6 +374,8 @@ export class StimSupervisor {
                 return
             case StimEventKind.TrainerLost:
                 return this.halt(now, StimReason.BusLost, isFiniteNumber(ev.value) ? (ev.value as number) : -1)
+            case StimEventKind.PhaseEnded:
+                return this.halt(now, StimReason.PhaseEnded, 0)
         }
         // an unknown event is a programming error in the caller: fail safe
         this.halt(now, StimReason.Exception, ev.kind)

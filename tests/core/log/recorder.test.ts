@@ -801,6 +801,7 @@ describe("stim", () => {
         [StimReason.ProgramChanged]: StopCause.Host,
         [StimReason.InvalidPhase]: StopCause.Fault,
         [StimReason.ClockFault]: StopCause.Fault,
+        [StimReason.PhaseEnded]: StopCause.Completed,
         [StimReason.NoStimCaps]: StopCause.Fault,
         [StimReason.NoPhase]: StopCause.Fault,
         [StimReason.AlreadyRunning]: StopCause.Fault,
@@ -834,7 +835,7 @@ describe("stim", () => {
         expect(stopCauseOfStimReason(reason)).toBe(cause)
     })
 
-    test.each([16, 99, 255])("an unknown StimReason %i -> Fault", r => {
+    test.each([17, 99, 255])("an unknown StimReason %i -> Fault", r => {
         expect(stopCauseOfStimReason(r)).toBe(StopCause.Fault)
     })
 })

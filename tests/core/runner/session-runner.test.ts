@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest"
 import { RepFlag } from "../../../src/core/metrics/types"
 import { CONTRAINDICATION_RULES, lockingFlags } from "../../../src/core/program/phases"
 import { Block, Cue, SegmentKind } from "../../../src/core/protocol/assessment"
-import { BLOCK_RELAX, BLOCK_STIM, planPhases } from "../../../src/core/runner/phase-plan"
+import { BLOCK_RELAX, BLOCK_STIM, planPhases, stimSettingsOf } from "../../../src/core/runner/phase-plan"
 import { emptyView, EVENT_QUEUE_MAX, INHALE_FRACTION } from "../../../src/core/runner/session-runner"
 import { StimMode } from "../../../src/core/stim/plan"
 import {
@@ -747,14 +747,29 @@ describe("phases, segments and targets", () => {
         ])
     })
 
-    test("a stim phase is one Work segment with no rep, and gives the supervisor its settings", () => {
-        const r = rig({ phases: [relaxPhase({ durationS: 10 }), stimPhase({ workS: 5, restS: 10 })] })
-        expect(r.runner.stimSettings()).toBe(null)
+    test("a stim phase is one Work segment with no rep; its settings in the supervisor's terms", () => {
+        const phase = stimPhase({ workS: 5, restS: 10 })
+        const r = rig({ phases: [relaxPhase({ durationS: 10 }), phase] })
         r.feedTo(10_100, 3)
         const seg = r.runner.segment()!
         expect([seg.kind, seg.cue, seg.block, seg.repIndex]).toEqual([SegmentKind.Work, Cue.Rest, BLOCK_STIM, -1])
-        expect(r.runner.stimSettings()).toEqual({ mode: StimMode.Strengthen, frequencyHz: 50, pulseWidthUs: 300, workMs: 5000, restMs: 10_000, rampUpMs: 1000, rampDownMs: 1000, triggerPct: 0 })
+        expect(stimSettingsOf(phase)).toEqual({ mode: StimMode.Strengthen, frequencyHz: 50, pulseWidthUs: 300, workMs: 5000, restMs: 10_000, rampUpMs: 1000, rampDownMs: 1000, triggerPct: 0 })
         expect(r.runner.view().guide).toBe(Guide.Stim)
+    })
+
+    test("Up and Down in a stim phase count as intensity steps, modulo 256; outside one they do not", () => {
+        const r = rig({ phases: [relaxPhase({ durationS: 10 }), relaxStimPhase({ durationS: 600 })] })
+        r.feedTo(1000, 3)
+        r.press(ButtonKind.Up)
+        expect(r.runner.view().intensitySteps).toBe(0)
+        r.feedTo(10_100, 3)
+        for (let i = 0; i < 3; i++) r.press(ButtonKind.Up)
+        r.press(ButtonKind.Down)
+        expect(r.runner.view().intensitySteps).toBe(2)
+        for (let i = 0; i < 5; i++) r.press(ButtonKind.Down)
+        expect(r.runner.view().intensitySteps).toBe(253)
+        for (let i = 0; i < 300; i++) r.press(ButtonKind.Up)
+        expect(r.runner.view().intensitySteps).toBe((253 + 300) % 256)
     })
 
     test("a relax phase paces breathing: in for 40 % of the period, then out", () => {
@@ -813,7 +828,7 @@ describe("phases, segments and targets", () => {
         const v = r.runner.view()
         expect(v.guide).toBe(Guide.Stim)
         expect(v.levelPctOfTarget).toBeCloseTo(75, 9)
-        expect(r.runner.stimSettings()!.triggerPct).toBe(80)
+        expect(stimSettingsOf(etsPhase({ targetPctMvc: 50 })).triggerPct).toBe(80)
     })
 
     test("time in phases adds up to the running time", () => {

@@ -172,6 +172,7 @@ const chaosEvent: fc.Arbitrary<Spec> = fc.oneof(
     { weight: 2, arbitrary: fc.tuple(chaosDt, flagsArb).map(([dt, f]) => ({ kind: K.Contraindication, dt, contraindications: f })) },
     { weight: 1, arbitrary: spec(K.Exception, chaosDt) },
     { weight: 1, arbitrary: spec(K.ProgramChanged, chaosDt) },
+    { weight: 1, arbitrary: spec(K.PhaseEnded, chaosDt) },
     { weight: 6, arbitrary: specWith(K.MeasuredLevel, chaosDt, fc.oneof(fc.double({ min: -10, max: 200 }), fc.constant(NaN))) }
 )
 
@@ -273,7 +274,7 @@ describe("stim supervisor under random event sequences", () => {
         expect(stopRecords).toBeGreaterThanOrEqual(total.stops)
         expect(total.maxAmplitudeMa).toBeGreaterThan(30)
         let causes = 0
-        for (let cause = StimReason.StopButton; cause <= StimReason.ClockFault; cause++) if (total.stopCauses & (1 << cause)) causes++
+        for (let cause = StimReason.StopButton; cause <= StimReason.PhaseEnded; cause++) if (total.stopCauses & (1 << cause)) causes++
         expect(causes).toBeGreaterThanOrEqual(10)
     })
 
@@ -297,7 +298,7 @@ describe("stim supervisor under random event sequences", () => {
         expect(total.atChargeCap).toBeGreaterThan(0)
         expect(total.atAverageCurrentCap).toBeGreaterThan(0)
         expect(total.atDensityCap).toBeGreaterThan(0)
-        for (let cause = StimReason.StopButton; cause <= StimReason.ClockFault; cause++)
+        for (let cause = StimReason.StopButton; cause <= StimReason.PhaseEnded; cause++)
             expect(total.stopCauses & (1 << cause), `stop cause ${stimReasonName(cause)} never seen`).not.toBe(0)
     })
 

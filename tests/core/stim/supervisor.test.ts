@@ -70,6 +70,7 @@ function expectLatched(rig: StimRig, cause: StimReason) {
 describe("stop causes: output to zero in the same step, latched until a deliberate start", () => {
     const causes: [string, StimReason, (rig: StimRig) => StimStep][] = [
         ["stop button", StimReason.StopButton, rig => rig.ev(K.StopButton)],
+        ["the stim phase ended", StimReason.PhaseEnded, rig => rig.ev(K.PhaseEnded)],
         ["lead-off", StimReason.LeadOff, rig => rig.ev(K.LeadOff)],
         ["module fault (over-current)", StimReason.ModuleFault, rig => rig.ev(K.ModuleFault, 4)],
         ["module fault without a code", StimReason.ModuleFault, rig => rig.ev(K.ModuleFault)],

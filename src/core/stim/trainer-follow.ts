@@ -1,0 +1,218 @@
+/**
+ * How the stimulator module follows the trainer: the program runner's status
+ * (services/trainer.md `runner`) and live report (`live`) in, stim
+ * supervisor events out (src/core/stim/supervisor.ts).
+ *
+ * The trainer runs the session (phases, buttons, gate, battery, probe); the
+ * stim module's own firmware reads the program in force from the trainer,
+ * watches what the trainer reports and turns it into the supervisor's
+ * events. So the trainer's firmware needs no stim client (its 64 KB image is
+ * full, docs/engineering.md), and every stim decision is taken next to the
+ * output stage, by the supervisor, whatever the trainer says.
+ *
+ * - A stim phase is delivered while the runner is Running in it, outside
+ *   gate work (a strengthening or ETS phase waits for the relaxation gate,
+ *   and its gate work is relaxation, not stimulation). Entering it: the
+ *   session's caps (first stim phase of the session), the phase, then Start
+ *   (the output starts from zero; the patient turns it up).
+ * - Intensity: `intensity_steps` counts Up minus Down presses the runner
+ *   took in stim phases, modulo 256. The change since the last status seen
+ *   becomes IntensityUp/Down events, so a lost report loses no press and a
+ *   repeated one repeats none. A change read as more than 127 steps up is
+ *   impossible between two reports (they come at once on every change and
+ *   every 500 ms) and is read as steps down: the safe way round.
+ * - Leaving it: to the next phase, to gate work or to the end-of-session
+ *   rating is PhaseEnded; a pause, a stop (the session goes Done without a
+ *   rating) or a runner fault is StopButton, the patient's (or the device's)
+ *   stop. Either latches the output off until the next Start.
+ * - Battery (runner flags bit 3) and probe (`live.probe_state`) go through
+ *   as BatteryLow/Ok and ProbeRemoved/Inserted.
+ * - ETS: every live report in an ETS phase gives MeasuredLevel, the
+ *   trigger channel's level in % of the runner's target (`band_low`).
+ * - Contraindications come from the program itself (the flags that lock
+ *   stimulation), the caps from its `caps`, the electrode area from the
+ *   probe this module drives.
+ *
+ * Pure (no I/O, no clock: `nowMs` is passed in), DeviceScript-compatible;
+ * src/stim/trainer-link.ts is the firmware around it.
+ */
+import { lockingFlags } from "../program/phases"
+import type { Program, StimPhase } from "../program/types"
+import { stimSettingsOf } from "../runner/phase-plan"
+import { RunnerState } from "../runner/types"
+import { StimMode } from "./plan"
+import { StimEventKind, type StimSessionConfig } from "./supervisor"
+
+/** The runner status as services/trainer.md `runner` carries it (the fields the stim module acts on). */
+export interface FollowedRunner {
+    /** RunnerState */
+    state: number
+    phaseIndex: number
+    /** index in PHASE_KINDS, 255 none */
+    phaseKind: number
+    /** bit 0 gate work, bit 3 battery low */
+    flags: number
+    /** [channel units] the target's lower edge (stim phases: the target itself) */
+    bandLow: number
+    /** Up minus Down intensity presses, modulo 256 */
+    intensitySteps: number
+}
+
+/** What the stim module hands the supervisor: an event without its time (the firmware stamps it). */
+export interface FollowEvent {
+    kind: StimEventKind
+    value?: number
+    phase?: ReturnType<typeof stimSettingsOf>
+    session?: StimSessionConfig
+}
+
+/** PHASE_KINDS.indexOf("stim") (src/core/program/types.ts; a test checks it) */
+export const STIM_PHASE_KIND = 5
+const FLAG_GATE_WORK = 1
+const FLAG_BATTERY_LOW = 8
+/** ProbeState.Ready (src/core/sensing/pressure-conditioner.ts): inserted and zeroed */
+const PROBE_READY = 2
+
+export class TrainerFollower {
+    private program: Program | null = null
+    /** the trainer's session is on (Running or Paused) */
+    private inSession = false
+    /** caps sent for this session */
+    private configured = false
+    /** a Start went out in this session (it counts as a stim session for the rest between sessions) */
+    private stimulated = false
+    /** the stim phase being delivered, -1 none */
+    private deliveringIndex = -1
+    /** the phase whose settings the supervisor has, -1 none */
+    private phaseSent = -1
+    private steps = 0
+    /** the trainer's battery verdict: 1 low, 0 ok, -1 not heard yet (the supervisor starts with the battery not known good) */
+    private batteryLow = -1
+    private probeReady = false
+    private etsTarget = NaN
+    private etsPressure = false
+    /** [ms] the end of the last session with stimulation, -1 none on record */
+    private lastStimSessionEndMs = -1
+
+    constructor(
+        /** [cm^2] area of the smaller stimulation electrode of the probe this module drives */
+        private readonly electrodeAreaCm2: number
+    ) {}
+
+    /** The stim phase being delivered (the program's index), -1 none. */
+    delivering(): number {
+        return this.deliveringIndex
+    }
+
+    /** The program in force on the trainer (null: none, or unreadable). A different program mid-session stops (ProgramChanged). */
+    setProgram(p: Program | null): FollowEvent[] {
+        const same = p !== null && this.program !== null && p.programId === this.program.programId && p.programVersion === this.program.programVersion
+        if (same || (p === null && this.program === null)) return []
+        this.program = p
+        if (!this.inSession) return []
+        this.deliveringIndex = -1
+        this.phaseSent = -1
+        this.configured = false
+        return [{ kind: StimEventKind.ProgramChanged }]
+    }
+
+    /** A runner status from the trainer. */
+    runner(r: FollowedRunner, nowMs: number): FollowEvent[] {
+        const out: FollowEvent[] = []
+        const low = (r.flags & FLAG_BATTERY_LOW) !== 0 ? 1 : 0
+        if (low !== this.batteryLow) {
+            this.batteryLow = low
+            out.push({ kind: low === 1 ? StimEventKind.BatteryLow : StimEventKind.BatteryOk })
+        }
+        const active = r.state === RunnerState.Running || r.state === RunnerState.Paused
+        if (active && !this.inSession) {
+            this.inSession = true
+            this.configured = false
+            this.stimulated = false
+            this.phaseSent = -1
+        }
+        const want = this.stimPhaseAt(r)
+        if (this.deliveringIndex >= 0 && want !== this.deliveringIndex) {
+            // the session moved on (next phase, gate work, rating), or was paused or stopped
+            const movedOn = r.state === RunnerState.Rating || (r.state === RunnerState.Running && r.phaseIndex !== this.deliveringIndex) || (r.flags & FLAG_GATE_WORK) !== 0
+            out.push({ kind: movedOn ? StimEventKind.PhaseEnded : StimEventKind.StopButton })
+            this.deliveringIndex = -1
+        }
+        if (want >= 0 && this.deliveringIndex < 0) this.begin(want, r, nowMs, out)
+        else if (want >= 0) this.intensity(r.intensitySteps, out)
+        if (!active && this.inSession) {
+            this.inSession = false
+            if (this.stimulated) this.lastStimSessionEndMs = nowMs
+        }
+        return out
+    }
+
+    /** A live report: the probe's state and the channels' levels ([uV] EMG envelope, [cmH2O] pressure above the zero). */
+    live(probeState: number, emgUv: number, pressureCmH2O: number): FollowEvent[] {
+        const out: FollowEvent[] = []
+        const ready = probeState === PROBE_READY
+        if (ready !== this.probeReady) {
+            this.probeReady = ready
+            out.push({ kind: ready ? StimEventKind.ProbeInserted : StimEventKind.ProbeRemoved })
+        }
+        if (this.deliveringIndex >= 0 && this.etsTarget > 0) {
+            const level = this.etsPressure ? pressureCmH2O : emgUv
+            out.push({ kind: StimEventKind.MeasuredLevel, value: (100 * level) / this.etsTarget })
+        }
+        return out
+    }
+
+    /** The program's stim phase the runner is in and should be delivering, -1 none. */
+    private stimPhaseAt(r: FollowedRunner): number {
+        const p = this.program
+        if (p === null || r.state !== RunnerState.Running || r.phaseKind !== STIM_PHASE_KIND || (r.flags & FLAG_GATE_WORK) !== 0) return -1
+        if (r.phaseIndex < 0 || r.phaseIndex >= p.phases.length || p.phases[r.phaseIndex].kind !== "stim") return -1
+        return r.phaseIndex
+    }
+
+    private begin(index: number, r: FollowedRunner, nowMs: number, out: FollowEvent[]): void {
+        const p = this.program as Program
+        const phase = p.phases[index] as StimPhase
+        if (!this.configured) {
+            this.configured = true
+            out.push({ kind: StimEventKind.SessionBegin, session: this.sessionOf(p, nowMs) })
+        }
+        if (this.phaseSent !== index) {
+            this.phaseSent = index
+            out.push({ kind: StimEventKind.Phase, phase: stimSettingsOf(phase) })
+        }
+        const settings = stimSettingsOf(phase)
+        this.etsTarget = settings.mode === StimMode.Ets ? r.bandLow : NaN
+        this.etsPressure = phase.triggerChannel === "pressure"
+        this.deliveringIndex = index
+        this.steps = r.intensitySteps
+        this.stimulated = true
+        out.push({ kind: StimEventKind.Start })
+    }
+
+    private intensity(steps: number, out: FollowEvent[]): void {
+        let d = (steps - this.steps) & 255
+        this.steps = steps
+        if (d >= 128) d -= 256
+        for (; d > 0; d--) out.push({ kind: StimEventKind.IntensityUp })
+        for (; d < 0; d++) out.push({ kind: StimEventKind.IntensityDown })
+    }
+
+    private sessionOf(p: Program, nowMs: number): StimSessionConfig {
+        const flags = lockingFlags(p.contraindications, "stim")
+        const caps = p.caps
+        return {
+            therapistCaps:
+                caps === undefined
+                    ? undefined
+                    : { amplitudeMaxMa: caps.amplitudeMaxMa, pulseWidthMaxUs: caps.pulseWidthMaxUs, frequencyMaxHz: caps.frequencyMaxHz, sessionStimMaxMs: caps.sessionStimMaxMin * 60000 },
+            electrodeAreaCm2: this.electrodeAreaCm2 > 0 ? this.electrodeAreaCm2 : undefined,
+            contraindications: {
+                pregnant: flags.indexOf("pregnant") >= 0,
+                implantedDevice: flags.indexOf("pacemakerOrImplant") >= 0,
+                other: flags.length > (flags.indexOf("pregnant") >= 0 ? 1 : 0) + (flags.indexOf("pacemakerOrImplant") >= 0 ? 1 : 0),
+            },
+            restSinceLastSessionMs: this.lastStimSessionEndMs < 0 ? Infinity : nowMs - this.lastStimSessionEndMs,
+        }
+    }
+}

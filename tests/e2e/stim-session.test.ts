@@ -1,0 +1,167 @@
+// A program's stim phases, delivered end to end: the trainer's firmware runs
+// the session in one VM, the stimulator module's firmware follows it in a
+// second VM (src/stim/trainer-link.ts: it reads the program in force and
+// hears the runner's status), and the simulated stimulator module measures
+// what reaches the patient. A simulated patient keeps the probe in and
+// follows the cues; the test presses the patient's buttons on the trainer.
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, expect, test } from "vitest"
+import { findTrainer, type RunnerReport } from "../../host/device/trainer-client"
+import { findStimControl, type StimControlStatus } from "../../host/device/stim-control-client"
+import { createClinicKey } from "../../host/program/clinic-key"
+import { signProgram } from "../../host/program/sign"
+import { runPatient } from "../../host/sim/patient-run"
+import { startSimulation } from "../../host/sim/simulation"
+import { hostStimulator } from "../../host/sim/stim-server"
+import { steepestRise } from "../../host/sim/stim-module"
+import { waitFor } from "../../host/sim/stim-rig"
+import { ProgramStatus } from "../../src/core/program"
+import { noContraindications, type Program } from "../../src/core/program/types"
+import { ButtonKind } from "../../src/core/runner/types"
+import { StimReason } from "../../src/core/stim/reasons"
+import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA, STIM_STATUS_TIMEOUT_MS } from "../../src/core/limits"
+
+/** [ms] the stop button is pressed on the trainer: its firmware, a runner report and the stim firmware lie between (two VMs, one bus) */
+const BUTTON_TO_OFF_MAX_MS = 150
+/** [ms] the trainer's live report period (services/trainer.md: 10 a second), the stim module's keep-alive while it follows */
+const LIVE_REPORT_MS = 100
+const SPEED = 2
+const CAP_MA = 12
+
+/** Baseline, then two relax-mode stim phases back to back (10 Hz, 200 us), then relaxation; the therapist caps the level at 12 mA. */
+function stimProgram(): Program {
+    return {
+        formatVersion: 1,
+        programId: "stim-e2e",
+        programVersion: 1,
+        patientRef: "P-0007",
+        channels: "emg",
+        contraindications: noContraindications(),
+        caps: { amplitudeMaxMa: CAP_MA, pulseWidthMaxUs: 250, frequencyMaxHz: 10, sessionStimMaxMin: 20 },
+        frequency: { sessionsPerWeek: 2 },
+        phases: [
+            { kind: "baseline", durationS: 10 },
+            { kind: "stim", mode: "relax", waveform: "symmetric-biphasic", frequencyHz: 10, pulseWidthUs: 200, durationS: 30, rampUpS: 1, rampDownS: 1 },
+            { kind: "stim", mode: "relax", waveform: "symmetric-biphasic", frequencyHz: 10, pulseWidthUs: 200, durationS: 30, rampUpS: 1, rampDownS: 1 },
+            { kind: "relax", durationS: 30, breathPeriodS: 10, restToneMaxUv: 4 },
+        ],
+    }
+}
+
+const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
+const dir = mkdtempSync(join(tmpdir(), "pft-e2e-stim-session-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+test("a program's stim phases: from zero, up to the patient's level and never past the therapist's cap; a pause, the phase's end and a hung trainer stop it", async () => {
+    const key = createClinicKey({ file: join(dir, "clinic.json") })
+    const sim = await startSimulation({ stimFirmware: true })
+    try {
+        const module = hostStimulator(sim.bus)
+        module.setLoad(500)
+        const stim = await findStimControl(sim.bus, 20000)
+        const statuses: StimControlStatus[] = []
+        stim.onStatus(s => statuses.push(s))
+        const trainer = await findTrainer(sim.bus, 20000)
+        expect((await trainer.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
+        const pushed = await trainer.pushProgram(signProgram(stimProgram(), key.key).envelope)
+        expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
+        let runner: RunnerReport | undefined
+        trainer.onRunner(r => (runner = r))
+
+        const measured: Record<string, number> = {}
+        const press = async (b: ButtonKind, times: number) => {
+            for (let i = 0; i < times; i++) {
+                await trainer.pressButton(b)
+                await sleep(120)
+            }
+        }
+        const lastStatus = () => statuses[statuses.length - 1]
+        const drive = async () => {
+            // nothing before the stim phase
+            await waitFor("the first stim phase", () => runner?.phaseIndex === 1, 30_000)
+            measured.beforeStimMa = Math.max(0, ...module.timeline().map(e => e.deliveredMa))
+            await waitFor("the output started by the stim module", () => statuses.some(s => s.running), 5000)
+            // 40 presses would be 20 mA: the therapist's cap holds it at 12
+            await press(ButtonKind.Up, 40)
+            await sleep(1500)
+            measured.levelPhase1Ma = module.deliveredNow()
+
+            // pause: the runner's status goes out at once and the stim module stops the output
+            let at = module.now()
+            await trainer.pressButton(ButtonKind.StartPause)
+            await waitFor("zero output at the module after the pause", () => module.deliveredNow() === 0, 2000)
+            measured.pauseToOffMs = module.timeToZeroMs(at) ?? NaN
+            await waitFor("the pause in the stim status", () => !lastStatus().running && lastStatus().lastStop === StimReason.StopButton, 2000)
+            await sleep(400)
+            await trainer.pressButton(ButtonKind.StartPause)
+            await waitFor("the output on again after resuming", () => lastStatus().running, 5000)
+            measured.afterResumeMa = module.deliveredNow()
+
+            // the next stim phase: the first one's end stops the output (its own cause), the next starts from zero;
+            // the stop and the restart can fall between two of the status's 50 ms looks: then one status says both
+            await waitFor("the second stim phase", () => runner?.phaseIndex === 2, 40_000)
+            await waitFor("the first phase's end in the stim status", () => statuses.some(s => s.lastStop === StimReason.PhaseEnded), 5000)
+            await waitFor("the output on again in the second phase", () => lastStatus().running, 5000)
+            await sleep(1200)
+            measured.startOfPhase2Ma = module.deliveredNow()
+            await press(ButtonKind.Up, 6)
+            await waitFor("current in the second phase", () => module.deliveredNow() >= 5 * AMPLITUDE_STEP_MA, 5000)
+
+            // the trainer's firmware hangs: its reports stop, and the stim module stops the output by itself
+            const pid = sim.vm.child.pid!
+            at = module.now()
+            process.kill(-pid, "SIGSTOP")
+            try {
+                await waitFor("zero output at the module with the trainer hung", () => module.deliveredNow() === 0, 3000)
+            } finally {
+                process.kill(-pid, "SIGCONT")
+            }
+            measured.trainerHangToOffMs = module.timeToZeroMs(at) ?? NaN
+            await waitFor("the trainer's silence in the stim status", () => lastStatus().lastStop === StimReason.BusLost, 2000)
+            // the trainer is back, the session goes on: the output stays off until a deliberate start
+            await sleep(1000)
+            measured.afterHangMa = Math.max(module.deliveredNow(), lastStatus().running ? 1 : 0)
+
+            await trainer.pressButton(ButtonKind.Stop)
+            await waitFor("the session stopped", () => runner?.state === "done", 5000)
+            measured.peakLevelMa = lastStatus().peakLevelMa
+        }
+        const [run] = await Promise.all([
+            runPatient({ sim, profile: "typical", seed: 3, speed: SPEED, endWhen: s => s === "rating" || s === "done", maxSessionMs: 200_000 }),
+            drive().catch(e => {
+                // what the run saw, to tell a firmware fault from a slow bus
+                const timeline = module.timeline().filter(x => x.cause !== "amplitude").slice(-12)
+                console.error(
+                    `stim session e2e failed: measured ${JSON.stringify(measured)}; stim statuses [running, last stop, level] ${JSON.stringify(statuses.map(x => [x.running, x.lastStop, x.levelMa]))}; ` +
+                        `last runner ${JSON.stringify(runner)}; module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}`
+                )
+                throw e
+            }),
+        ])
+        console.info(`stim session e2e: ${JSON.stringify(measured)}`)
+        const timeline = module.timeline()
+        // no current before the stim phase; the cap held: the module never delivered more than 12 mA
+        expect(measured.beforeStimMa).toBe(0)
+        expect(Math.max(...timeline.map(e => e.deliveredMa))).toBeLessThanOrEqual(CAP_MA)
+        expect(measured.levelPhase1Ma).toBeCloseTo(CAP_MA, 5)
+        expect(measured.peakLevelMa).toBe(CAP_MA)
+        // never faster than the ramp-rate limit, also from zero at each start
+        expect(steepestRise(timeline)).toBeLessThanOrEqual(AMPLITUDE_RAMP_MAX_MA_PER_S / 1000 + 1e-9)
+        // the first phase's end stopped the output with its own cause (waited for above), and the second started from zero
+        expect(measured.startOfPhase2Ma).toBeLessThan(1)
+        // the patient's pause on the trainer: zero at the module; back on from zero
+        expect(measured.pauseToOffMs).toBeLessThanOrEqual(BUTTON_TO_OFF_MAX_MS)
+        expect(measured.afterResumeMa).toBeLessThan(1)
+        // the trainer hung: zero once its reports (10 a second) have been missing for STIM_STATUS_TIMEOUT_MS
+        expect(measured.trainerHangToOffMs).toBeLessThanOrEqual(STIM_STATUS_TIMEOUT_MS + LIVE_REPORT_MS + 50)
+        expect(measured.afterHangMa).toBe(0)
+        expect(runner?.state).toBe("done")
+        expect(run.run.wallSeconds).toBeGreaterThan(0)
+        await sleep(300)
+        expect(module.deliveredNow()).toBe(0)
+    } finally {
+        await sim.stop()
+    }
+}, 180_000)

@@ -12,13 +12,15 @@ export default defineConfig({
                 test: {
                     name: "unit",
                     include: ["tests/**/*.test.ts"],
-                    exclude: ["tests/e2e/**", "tests/vm/**", "**/node_modules/**"],
+                    // the build test writes .devicescript/bin, as the firmware VM tests do while this project runs
+                    // (scripts/test.mjs runs them side by side): it runs with the e2e files instead
+                    exclude: ["tests/e2e/**", "tests/vm/**", "tests/host/build.test.ts", "**/node_modules/**"],
                 },
             },
             {
                 test: {
                     name: "e2e",
-                    include: ["tests/e2e/**/*.test.ts"],
+                    include: ["tests/e2e/**/*.test.ts", "tests/host/build.test.ts"],
                     testTimeout: 120000,
                     hookTimeout: 120000,
                 },

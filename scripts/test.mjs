@@ -13,14 +13,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..")
 const require = createRequire(import.meta.url)
 const ANSI = /\x1b\[[0-9;]*m/g
 
-/** Runs a command, echoing its output; resolves with {code, output}. */
-function run(cmd, args) {
+/** Runs a command, echoing its output (or holding it until the end: `quiet`); resolves with {code, output}. */
+function run(cmd, args, quiet = false) {
     return new Promise(resolve => {
         const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORCE_COLOR: "0", NO_COLOR: "1" } })
         let output = ""
         const echo = stream => chunk => {
             output += chunk.toString()
-            stream.write(chunk)
+            if (!quiet) stream.write(chunk)
         }
         child.stdout.on("data", echo(process.stdout))
         child.stderr.on("data", echo(process.stderr))
@@ -28,13 +28,14 @@ function run(cmd, args) {
     })
 }
 
-async function runVitest() {
+/** One vitest project (vitest.config.ts: "unit" or "e2e"). */
+async function runVitest(project) {
     const outDir = join(root, ".test-results")
     mkdirSync(outDir, { recursive: true })
-    const jsonFile = join(outDir, "vitest.json")
+    const jsonFile = join(outDir, `vitest-${project}.json`)
     rmSync(jsonFile, { force: true })
     const vitest = join(dirname(require.resolve("vitest/package.json")), "vitest.mjs")
-    const { code } = await run(process.execPath, [vitest, "run", "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`])
+    const { code } = await run(process.execPath, [vitest, "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${jsonFile}`])
     try {
         const r = JSON.parse(readFileSync(jsonFile, "utf8"))
         // a file that fails to load has no tests but is a failure
@@ -55,7 +56,9 @@ async function runVitest() {
  */
 async function runVmEntry(entry) {
     const devs = join(dirname(require.resolve("@devicescript/cli/package.json")), "devicescript")
-    const { code, output } = await run(process.execPath, [devs, "run", entry, "--test", "--test-self-exit", "-T", "60000"])
+    // its output is printed when the entry is done: the unit tests run alongside
+    const { code, output } = await run(process.execPath, [devs, "run", entry, "--test", "--test-self-exit", "-T", "60000"], true)
+    process.stdout.write(output)
     const m = /tests: (\d+), pass: (\d+), error: (\d+)/.exec(output)
     if (!m) {
         console.error(`the firmware VM tests in ${entry} did not run to the end (compile error, crash or timeout): counting 1 failed`)
@@ -77,8 +80,11 @@ async function runVm() {
     return total
 }
 
-const vm = await runVm()
-const node = await runVitest()
+// the firmware VM tests and the unit tests side by side (one core each: neither is timed), then the e2e
+// files alone (they share the devtools ports and are timed)
+const [vm, unit] = await Promise.all([runVm(), runVitest("unit")])
+const e2e = await runVitest("e2e")
+const node = { passed: unit.passed + e2e.passed, failed: unit.failed + e2e.failed, ok: unit.ok && e2e.ok }
 const passed = vm.passed + node.passed
 const failed = vm.failed + node.failed
 console.log(`firmware VM: ${vm.passed} passed, ${vm.failed} failed; vitest: ${node.passed} passed, ${node.failed} failed`)

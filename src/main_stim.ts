@@ -34,7 +34,7 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
             kind: StimEventKind.SessionBegin,
             now: 0,
             session: {
-                therapistCaps: { amplitudeMaxMa: a[0], pulseWidthMaxUs: a[3], frequencyMaxHz: a[4], sessionStimMaxMs: a[5] * 60000 },
+                therapistCaps: { amplitudeMaxMa: a[0], pulseWidthMaxUs: a[3], frequencyMaxHz: a[4], sessionStimMaxMs: a[5] * 1000 },
                 electrodeAreaCm2: a[1] > 0 ? a[1] : undefined,
                 contraindications: { pregnant: (flags & 1) !== 0, implantedDevice: (flags & 2) !== 0, other: (flags & 4) !== 0 },
                 restSinceLastSessionMs: a[2] === NO_SESSION_ON_RECORD ? Infinity : a[2] * 1000,
@@ -60,7 +60,7 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
         this.lastTrainerMs = ds.millis()
     }
 
-    keepAlive() {
+    keepAlive(seq: number) {
         this.lastTrainerMs = ds.millis()
     }
 
@@ -88,6 +88,7 @@ setInterval(async () => {
     let s = out.status()
     const silentMs = ds.millis() - server.lastTrainerMs
     if (s.running && silentMs > STIM_STATUS_TIMEOUT_MS) {
+        console.log("stim: the trainer has been silent " + silentMs + " ms: output off")
         out.signal(StimEventKind.TrainerLost, silentMs)
         s = out.status()
     }

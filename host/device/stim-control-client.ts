@@ -16,7 +16,8 @@ export interface StimSessionSetup {
     amplitudeMaxMa: number
     pulseWidthMaxUs: number
     frequencyMaxHz: number
-    sessionStimMaxMin: number
+    /** [s] stimulation time in the session (the program's cap is in minutes; seconds let a test reach it) */
+    sessionStimMaxS: number
     /** bit 0 pregnant, bit 1 implanted device, bit 2 other */
     contraindications: number
     /** [cm^2] 0: unknown */
@@ -59,7 +60,7 @@ export class StimControlClient {
             s.restSinceLastSessionS,
             s.pulseWidthMaxUs,
             s.frequencyMaxHz,
-            s.sessionStimMaxMin,
+            s.sessionStimMaxS,
             s.contraindications,
         ])
     }
@@ -74,8 +75,12 @@ export class StimControlClient {
         await this.send("signal", [value, kind])
     }
 
+    private keepAliveSeq = 0
+
+    /** A keep-alive, numbered: identical frames can be dropped as repeats (services/stimcontrol.md). */
     async keepAlive(): Promise<void> {
-        await this.send("keep_alive", [])
+        this.keepAliveSeq = (this.keepAliveSeq + 1) >>> 0
+        await this.send("keep_alive", [this.keepAliveSeq])
     }
 
     /** Each pushed or read status. */

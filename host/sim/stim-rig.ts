@@ -31,6 +31,8 @@ export const RAMP_IN_TEST_MS = 3000
 export interface StimulatingOptions {
     /** stop pressing as soon as some current flows, inside a 3 s phase ramp-in (the stop then comes during the ramp) */
     rampIn?: boolean
+    /** [s] the session's stimulation time cap (default 20 min) */
+    sessionStimMaxS?: number
 }
 
 export class StimRig {
@@ -100,7 +102,7 @@ export class StimRig {
             amplitudeMaxMa: 40,
             pulseWidthMaxUs: 300,
             frequencyMaxHz: 50,
-            sessionStimMaxMin: 20,
+            sessionStimMaxS: o.sessionStimMaxS ?? 20 * 60,
             contraindications: 0,
             electrodeAreaCm2: 10,
             restSinceLastSessionS: NO_SESSION_ON_RECORD,
@@ -146,6 +148,27 @@ export class StimRig {
         const ms = this.module.timeToZeroMs(at)
         if (ms === undefined) throw new Error(`the module's timeline has no zero output after the ${StimReason[reason]} fault`)
         return ms
+    }
+
+    /**
+     * Stimulates with a session stim-time cap of `capS` and waits for the
+     * supervisor's StimTimeOver stop; returns when the output reached zero at
+     * the module, relative to the cap counted from the module's `enable` [ms]
+     * (the supervisor counts from its own start, a few ms earlier: a small
+     * negative value is a stop on time).
+     */
+    async stimTimeOverMs(capS: number): Promise<number> {
+        await this.stimulating({ sessionStimMaxS: capS })
+        const from = this.statuses.length
+        const enabled = this.module.timeline().filter(e => e.cause === "enable")
+        const enabledAt = enabled[enabled.length - 1].atMs
+        await waitFor("zero output at the stim-time cap", () => this.module.deliveredNow() === 0, capS * 1000 + 2000)
+        await waitFor("the stop (StimTimeOver) in the supervisor's status", () => this.statuses.slice(from).some(s => !s.running && s.lastStop === StimReason.StimTimeOver))
+        const after = this.module.timeline().filter(e => e.atMs > enabledAt)
+        const on = after.findIndex(e => e.deliveredMa > 0)
+        const zero = on < 0 ? undefined : after.slice(on).find(e => e.deliveredMa === 0)
+        if (!zero) throw new Error("the module's timeline has no zero output after the stim-time cap")
+        return zero.atMs - (enabledAt + capS * 1000)
     }
 
     async stop(): Promise<void> {

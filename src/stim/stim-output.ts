@@ -163,6 +163,7 @@ class StimOutputImpl implements StimOutputDriver {
     private readonly u16 = Buffer.alloc(2)
     /** `enabled` false, for a stop's own write (its own buffer: the writer may be using u8) */
     private readonly offPayload = Buffer.alloc(1)
+    private readonly keepAlivePayload = Buffer.alloc(4)
 
     private last: StimStep = undefined
     private lastAction = StimAction.Off
@@ -523,9 +524,11 @@ class StimOutputImpl implements StimOutputDriver {
         }
         const now = ds.millis()
         if (now - this.lastKeepAliveMs >= KEEP_ALIVE_INTERVAL_MS && now - this.lastOnStepMs <= 2 * this.tickMs) {
-            await this.module.sendCommand(CMD_KEEP_ALIVE)
-            this.lastKeepAliveMs = now
+            // numbered: identical frames can be dropped as repeats (services/stimulator.md)
             this.nKeepAlives++
+            this.keepAlivePayload.setAt(0, "u32", this.nKeepAlives)
+            await this.module.sendCommand(CMD_KEEP_ALIVE, this.keepAlivePayload)
+            this.lastKeepAliveMs = now
         }
     }
 

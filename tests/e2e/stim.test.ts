@@ -121,6 +121,20 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
         expect(rig.module.deliveredNow()).toBe(0)
     }, 60_000)
 
+    test("the session's stimulation time runs out: output at zero within 50 ms of the cap (StimTimeOver), and no start brings it back", async () => {
+        const ms = await rig.stimTimeOverMs(5)
+        console.info(`stim time over: zero ${ms.toFixed(1)} ms after the cap (from the module's enable)`)
+        expect(Math.abs(ms)).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        await rig.stim.signal(StimEventKind.Start)
+        await new Promise(r => setTimeout(r, 300))
+        expect(rig.module.deliveredNow()).toBe(0)
+    }, 60_000)
+
+    test("an exception in the stim path (here an event the supervisor does not know: its fail-safe path): output at zero within 50 ms, logged as Exception", async () => {
+        const ms = await rig.stopOn(StimReason.Exception, () => rig.stim.signal(99 as StimEventKind))
+        expect(ms).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+    }, 60_000)
+
     test("a stop during the phase's ramp-in (stop button, lead-off, battery low): output at zero within 50 ms at the module", async () => {
         const s = rig.stim
         const ramp = { rampIn: true }

@@ -58,6 +58,16 @@ import { amplitudeToRaw, StimModuleFault, StimStatusFlags, STIM_AMPLITUDE_SCALE,
 const TICK_MS_DEFAULT = 25
 const TICK_MS_MIN = 20
 const TICK_MS_MAX = 50
+/**
+ * [ms] Shortest time between two amplitude writes while the output rises
+ * (a ramp, the patient's presses). In the simulator each send holds the
+ * sending fiber ~20 ms and sends go one at a time, so a write every tick
+ * kept the link busy and a stop's own write waited behind one or two of
+ * them (30-54 ms during a ramp-in, docs/safety.md section 4). The module
+ * limits its rise to the same 30 mA/s by itself (`ramp_up`), so sparser
+ * setpoints change the delivered current by at most one interval's rise.
+ */
+const AMPLITUDE_RISE_WRITE_MS = 100
 /** [ms] keep-alive period: watchdog / 5, so four may be lost before the module cuts the output */
 const KEEP_ALIVE_INTERVAL_MS = STIM_WATCHDOG_TIMEOUT_MS / 5
 /** [ms] a report that disagrees with what was written is answered by re-sending, at most this often */
@@ -191,6 +201,8 @@ class StimOutputImpl implements StimOutputDriver {
     private restartEdge = false
     /** a stop's own `enabled` false is being sent (cutNow) */
     private cutInFlight = false
+    /** [ms] the last amplitude write */
+    private lastAmpWriteMs = 0
 
     // what was sent (UNSENT: unknown, send it)
     private sentEnabled = UNSENT
@@ -510,9 +522,13 @@ class StimOutputImpl implements StimOutputDriver {
         await this.writeSettings()
         if (!this.wantEnabled) return
         const amp = this.wantAmpRaw
-        if (this.sentAmpRaw !== amp) {
+        // a rise waits up to AMPLITUDE_RISE_WRITE_MS between writes (the module's own slope limit carries it
+        // smoothly between them); a fall, the start from zero and a resend go at once
+        const rise = amp > this.sentAmpRaw && this.sentAmpRaw !== UNSENT && this.sentAmpRaw > 0
+        if (this.sentAmpRaw !== amp && !(rise && ds.millis() - this.lastAmpWriteMs < AMPLITUDE_RISE_WRITE_MS)) {
             await this.send16(SET_AMPLITUDE, amp)
             this.sentAmpRaw = amp
+            this.lastAmpWriteMs = ds.millis()
             if (!this.wantEnabled) return
         }
         if (this.sentEnabled !== 1) {

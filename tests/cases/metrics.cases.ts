@@ -565,6 +565,20 @@ function weakFlickScenario(shapeFit: boolean): Scenario {
     }
 }
 const weakFlickFit = scenario(() => weakFlickScenario(true))
+/**
+ * The same flick on a noisy electrode: the plateau still climbs (its top
+ * comes late) and dips to half its height 50 ms after reaching it, so the
+ * rise crosses 60 % again after the dip. The onset is located from the
+ * first crossing of 60 %: the last one put it 370 ms early.
+ */
+const noisyTopFit = scenario(() => {
+    const s = weakFlickScenario(true)
+    s.squeezes = [
+        { startMs: 3400, riseMs: 600, holdMs: 1100, fallMs: 500, amp: 12, cosine: true, slopePerS: 4 },
+        { startMs: 4050, riseMs: 60, holdMs: 80, fallMs: 60, amp: -7, cosine: true },
+    ]
+    return s
+})
 const weakFlickBand = scenario(() => weakFlickScenario(false))
 
 /**
@@ -905,6 +919,13 @@ export const metricsGroups: MetricsGroup[] = [
             { name: "shape fit: onset within 20 ms of the start of a smooth rise", actual: () => repOf(weakFlickFit, 0).onsetMs, expected: 3400, tolerance: 20 },
             { name: "shape fit: offset within 25 ms of 95 % relaxation", actual: () => repOf(weakFlickFit, 0).offsetMs, expected: 3400 + 600 + 1100 + 0.8564 * 500, tolerance: 25 },
             { name: "shape fit: no flags", actual: () => repOf(weakFlickFit, 0).flags, expected: 0, tolerance: 0 },
+        ],
+    },
+    {
+        name: "shape fit: a noisy top that dips below 60 % and climbs again",
+        run: noisyTopFit,
+        cases: () => [
+            { name: "shape fit: a dip in the top does not move the onset (first crossing of 60 %)", actual: () => repOf(noisyTopFit, 0).onsetMs, expected: 3400, tolerance: 25 },
         ],
     },
     {

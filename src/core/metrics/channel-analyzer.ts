@@ -75,8 +75,9 @@
  *
  * - Onset: RISE_FIT_AFTER_MS after detection, the rise's top is the highest
  *   value since the rough onset and its foot the pre-cue level (mean of the
- *   last preCueMs before the cue). The last upward crossings of 15 % and
- *   60 % of that height, interpolated between samples, give the ramp's start
+ *   last preCueMs before the cue). The first upward crossing of 60 % of
+ *   that height and the last of 15 % before it, interpolated between
+ *   samples, give the ramp's start
  *   by the half-cosine's phase at those fractions. Low fractions keep a top
  *   raised by tracking wobble from moving the estimate (a 10 % error in the
  *   top moves it by under 1 % of the rise time).
@@ -1331,11 +1332,13 @@ export class ChannelAnalyzer {
     }
 
     /**
-     * The last crossing of `hi` and `lo` that belong together, with every
-     * sample in [fromMs, toMs], in one pass: rising (`up`), the last
-     * crossing of hi and the last crossing of lo before it; falling, the
-     * last crossing of lo and the last crossing of hi before it. Times are
-     * interpolated between samples (pairLoMs, pairHiMs). False if none.
+     * A crossing of `hi` and one of `lo` that belong together, with every
+     * sample in [fromMs, toMs], in one pass: rising (`up`), the first
+     * crossing of hi and the last crossing of lo before it (a noisy top
+     * dips below hi and crosses it again: the last crossing of hi took the
+     * noisy electrode's onsets 200-500 ms early); falling, the last crossing
+     * of lo and the last crossing of hi before it. Times are interpolated
+     * between samples (pairLoMs, pairHiMs). False if none.
      */
     private crossPair(lo: number, hi: number, up: boolean, fromMs: number, toMs: number): boolean {
         let lastLo = -1
@@ -1362,9 +1365,10 @@ export class ChannelAnalyzer {
                 if (up ? pv < hi && v >= hi : pv > hi && v <= hi) {
                     lastHi = pt + ((hi - pv) / (v - pv)) * (t - pt)
                     if (up && lastLo >= 0) {
+                        // the first time up there: a noisy top dips below hi and crosses it again later
                         this.pairLoMs = lastLo
                         this.pairHiMs = lastHi
-                        ok = true
+                        return true
                     }
                 }
             }

@@ -2,6 +2,7 @@ import * as ds from "@devicescript/core"
 import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "./core/session/measurement-session"
 import { startProbeInput } from "./sensing/probe-input"
 import { startTrainerServer } from "./trainer/trainer-server"
+import { faultCauseOfStimStop } from "./core/runner/stim-fault"
 import { ProgramStore } from "./program/program-store"
 import { BufferStore } from "./platform/buffer-store"
 import { setNumberStoreFactory } from "./core/number-store"
@@ -100,6 +101,17 @@ export async function startApp(io: BoardIo = {}) {
         await publish()
         for (const rep of session.takeFinishedReps()) await trainer.announceRep(rep)
         if (session.takeSessionFinished()) await trainer.announceSessionEnd()
+    })
+    // a stim stop that is a fault (electrodes, the stimulator: faultCauseOfStimStop) ends the session with its
+    // fault on the bar; only on the edge from running, so a status read again later raises nothing
+    let stimRunning = false
+    new ds.PftStimControl().report().subscribe(pkt => {
+        const p = pkt.payload
+        if (pkt.serviceCommand !== ds.PftStimControlCodes.RegStatus || p.length < 15) return
+        const cause = stimRunning ? faultCauseOfStimStop(p.getAt(14, "u8")) : 0
+        stimRunning = p.getAt(12, "u8") !== 0
+        const runner = session.programRunner()
+        if (!stimRunning && cause > 0 && runner !== null) runner.fault(session.sampleTimeMs(), cause)
     })
     let ticks = 0
     setInterval(async () => {

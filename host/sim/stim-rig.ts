@@ -114,6 +114,7 @@ export class StimRig {
         // the first start after boot can come before the supervisor has heard the module (a BusLost refusal): start again
         for (let tries = 0; !this.statuses.some(s => s.running); tries++) {
             if (tries === 5) throw new Error("the supervisor did not start the output after 5 starts")
+            this.startSentAtMs = this.module.now()
             await this.stim.signal(StimEventKind.Start)
             await waitFor("the output on", () => this.statuses.some(s => s.running), 1000).catch(() => {})
         }
@@ -150,25 +151,26 @@ export class StimRig {
         return ms
     }
 
+    /** [ms] module clock when the last Start was sent (the supervisor counts stimulation time from it) */
+    private startSentAtMs = 0
+
     /**
      * Stimulates with a session stim-time cap of `capS` and waits for the
-     * supervisor's StimTimeOver stop; returns when the output reached zero at
-     * the module, relative to the cap counted from the module's `enable` [ms]
-     * (the supervisor counts from its own start, a few ms earlier: a small
-     * negative value is a stop on time).
+     * supervisor's StimTimeOver stop; returns the time from the cap, counted
+     * from when the Start was sent, to zero output at the module [ms] (the
+     * Start's own trip to the VM, ~2 ms, is in it).
      */
     async stimTimeOverMs(capS: number): Promise<number> {
         await this.stimulating({ sessionStimMaxS: capS })
         const from = this.statuses.length
-        const enabled = this.module.timeline().filter(e => e.cause === "enable")
-        const enabledAt = enabled[enabled.length - 1].atMs
+        const capAt = this.startSentAtMs + capS * 1000
         await waitFor("zero output at the stim-time cap", () => this.module.deliveredNow() === 0, capS * 1000 + 2000)
         await waitFor("the stop (StimTimeOver) in the supervisor's status", () => this.statuses.slice(from).some(s => !s.running && s.lastStop === StimReason.StimTimeOver))
-        const after = this.module.timeline().filter(e => e.atMs > enabledAt)
+        const after = this.module.timeline().filter(e => e.atMs > this.startSentAtMs)
         const on = after.findIndex(e => e.deliveredMa > 0)
         const zero = on < 0 ? undefined : after.slice(on).find(e => e.deliveredMa === 0)
         if (!zero) throw new Error("the module's timeline has no zero output after the stim-time cap")
-        return zero.atMs - (enabledAt + capS * 1000)
+        return zero.atMs - capAt
     }
 
     async stop(): Promise<void> {

@@ -22,7 +22,6 @@ const STATE_PAUSED = 3
 export class TrainerLink {
     private readonly trainer = new ds.PftTrainer()
     private readonly follower: TrainerFollower
-    private programVersion = -1
     private inSession = false
     private reading = false
 
@@ -63,17 +62,21 @@ export class TrainerLink {
         )
     }
 
-    /** A session starts: read the program in force if it changed (one read at a time). */
+    /**
+     * A session starts: read the program in force, every time (one read at
+     * a time). Not only when `program_version` looks changed: a register
+     * value can be a cached one, and the caps of an older program must never
+     * outlive it. The follower keeps its state when it is the same program.
+     */
     private async sessionStarts() {
         if (this.reading) return
         this.reading = true
         try {
+            // nothing is delivered until this session's program is read
+            this.apply(this.follower.setProgram(null))
             const version = await this.trainer.programVersion.read()
-            if (version === this.programVersion) return
             const self = this
-            const program = await readTrainerProgram(async (code, cmd, match) => await request(self.trainer, code, cmd, match), version)
-            this.programVersion = program !== null || version === 0 ? version : -1
-            this.apply(this.follower.setProgram(program))
+            this.apply(this.follower.setProgram(await readTrainerProgram(async (code, cmd, match) => await request(self.trainer, code, cmd, match), version)))
         } finally {
             this.reading = false
         }

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, expect, test } from "vitest"
-import { findTrainer, type RunnerReport } from "../../host/device/trainer-client"
+import { findTrainer, type LedReport, type RunnerReport } from "../../host/device/trainer-client"
 import { findStimControl, type StimControlStatus } from "../../host/device/stim-control-client"
 import { createClinicKey } from "../../host/program/clinic-key"
 import { signProgram } from "../../host/program/sign"
@@ -19,7 +19,8 @@ import { steepestRise } from "../../host/sim/stim-module"
 import { waitFor } from "../../host/sim/stim-rig"
 import { ProgramStatus } from "../../src/core/program"
 import { noContraindications, type Program } from "../../src/core/program/types"
-import { ButtonKind } from "../../src/core/runner/types"
+import { ButtonKind, FaultCause } from "../../src/core/runner/types"
+import { Blink, LedColour } from "../../src/core/feedback/led-bar"
 import { StimReason } from "../../src/core/stim/reasons"
 import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA, STIM_STATUS_TIMEOUT_MS } from "../../src/core/limits"
 
@@ -54,7 +55,7 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const dir = mkdtempSync(join(tmpdir(), "pft-e2e-stim-session-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-test("a program's stim phases: from zero, up to the patient's level and never past the therapist's cap; a pause, the phase's end and a hung trainer stop it", async () => {
+test("a program's stim phases: from zero, up to the patient's level and never past the therapist's cap; a pause, the phase's end and a hung trainer stop it, the last shown as the stimulator's fault", async () => {
     const key = createClinicKey({ file: join(dir, "clinic.json") })
     const sim = await startSimulation({ stimFirmware: true })
     try {
@@ -69,6 +70,8 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
         let runner: RunnerReport | undefined
         trainer.onRunner(r => (runner = r))
+        const leds: LedReport[] = []
+        trainer.onLed(l => leds.push(l))
 
         const measured: Record<string, number> = {}
         const press = async (b: ButtonKind, times: number) => {
@@ -120,16 +123,16 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
             }
             measured.trainerHangToOffMs = module.timeToZeroMs(at) ?? NaN
             await waitFor("the trainer's silence in the stim status", () => lastStatus().lastStop === StimReason.BusLost, 2000)
-            // the trainer is back, the session goes on: the output stays off until a deliberate start
-            await sleep(1000)
+            // the trainer is back: it hears the stop and ends the session with the stimulator's fault on the bar
+            // (1 red pixel, docs/patient-guide.md); the output stays off
+            await waitFor("the stimulator fault on the trainer", () => runner?.state === "fault", 5000)
+            measured.faultCause = runner!.faultCause
+            await sleep(500)
             measured.afterHangMa = Math.max(module.deliveredNow(), lastStatus().running ? 1 : 0)
-
-            await trainer.pressButton(ButtonKind.Stop)
-            await waitFor("the session stopped", () => runner?.state === "done", 5000)
             measured.peakLevelMa = lastStatus().peakLevelMa
         }
         const [run] = await Promise.all([
-            runPatient({ sim, profile: "typical", seed: 3, speed: SPEED, endWhen: s => s === "rating" || s === "done", maxSessionMs: 200_000 }),
+            runPatient({ sim, profile: "typical", seed: 3, speed: SPEED, endWhen: s => s === "rating" || s === "done" || s === "fault", maxSessionMs: 200_000 }),
             drive().catch(e => {
                 // what the run saw, to tell a firmware fault from a slow bus
                 const timeline = module.timeline().filter(x => x.cause !== "amplitude").slice(-12)
@@ -157,7 +160,8 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         // the trainer hung: zero once its reports (10 a second) have been missing for STIM_STATUS_TIMEOUT_MS
         expect(measured.trainerHangToOffMs).toBeLessThanOrEqual(STIM_STATUS_TIMEOUT_MS + LIVE_REPORT_MS + 50)
         expect(measured.afterHangMa).toBe(0)
-        expect(runner?.state).toBe("done")
+        expect(measured.faultCause).toBe(FaultCause.Stimulator)
+        expect(leds.some(l => l.blink === Blink.Fast && l.pixels.filter(p => p === LedColour.Fault).length === FaultCause.Stimulator)).toBe(true)
         expect(run.run.wallSeconds).toBeGreaterThan(0)
         await sleep(300)
         expect(module.deliveredNow()).toBe(0)

@@ -123,8 +123,10 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
 
     test("the session's stimulation time runs out: output at zero within 50 ms of the cap (StimTimeOver), and no start brings it back", async () => {
         const ms = await rig.stimTimeOverMs(5)
-        console.info(`stim time over: zero ${ms.toFixed(1)} ms after the cap (from the module's enable)`)
-        expect(Math.abs(ms)).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
+        console.info(`stim time over: zero ${ms.toFixed(1)} ms after the cap`)
+        // never early (the cap is counted from the Start's sending, before the supervisor had it), at most 50 ms late
+        expect(ms).toBeGreaterThanOrEqual(0)
+        expect(ms).toBeLessThanOrEqual(FAULT_TO_OFF_MAX_MS)
         await rig.stim.signal(StimEventKind.Start)
         await new Promise(r => setTimeout(r, 300))
         expect(rig.module.deliveredNow()).toBe(0)

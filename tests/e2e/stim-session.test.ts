@@ -72,6 +72,8 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         trainer.onRunner(r => (runner = r))
         const leds: LedReport[] = []
         trainer.onLed(l => leds.push(l))
+        let live: unknown
+        trainer.onLive(l => (live = l))
 
         const measured: Record<string, number> = {}
         const press = async (b: ButtonKind, times: number) => {
@@ -133,12 +135,13 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         }
         const [run] = await Promise.all([
             runPatient({ sim, profile: "typical", seed: 3, speed: SPEED, endWhen: s => s === "rating" || s === "done" || s === "fault", maxSessionMs: 200_000 }),
-            drive().catch(e => {
+            drive().catch(async e => {
+                const state = await trainer.sessionState().catch(err => `unreadable (${err})`)
                 // what the run saw, to tell a firmware fault from a slow bus
                 const timeline = module.timeline().filter(x => x.cause !== "amplitude").slice(-12)
                 console.error(
                     `stim session e2e failed: measured ${JSON.stringify(measured)}; stim statuses [running, last stop, level] ${JSON.stringify(statuses.map(x => [x.running, x.lastStop, x.levelMa]))}; ` +
-                        `last runner ${JSON.stringify(runner)}; module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}`
+                        `session state ${state}; last runner ${JSON.stringify(runner)}; last live ${JSON.stringify(live)}; module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}`
                 )
                 throw e
             }),

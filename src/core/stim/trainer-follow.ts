@@ -24,7 +24,12 @@
  * - Leaving it: to the next phase, to gate work or to the end-of-session
  *   rating is PhaseEnded; a pause, a stop (the session goes Done without a
  *   rating) or a runner fault is StopButton, the patient's (or the device's)
- *   stop. Either latches the output off until the next Start.
+ *   stop. Either latches the output off until the next Start. A next stim
+ *   phase starts with the next status (the trainer repeats it every 500 ms),
+ *   not in the same step as the stop: in the simulator a start right behind
+ *   a stop had its `enabled` write overtaken by the stop's own (two fibers),
+ *   the module was off under a running supervisor, and the driver stopped on
+ *   the mismatch (a fail-safe, but a spurious fault).
  * - Battery (runner flags bit 3) and probe (`live.probe_state`) go through
  *   as BatteryLow/Ok and ProbeRemoved/Inserted.
  * - ETS: every live report in an ETS phase gives MeasuredLevel, the
@@ -132,14 +137,18 @@ export class TrainerFollower {
             this.phaseSent = -1
         }
         const want = this.stimPhaseAt(r)
+        let stopped = false
         if (this.deliveringIndex >= 0 && want !== this.deliveringIndex) {
             // the session moved on (next phase, gate work, rating), or was paused or stopped
             const movedOn = r.state === RunnerState.Rating || (r.state === RunnerState.Running && r.phaseIndex !== this.deliveringIndex) || (r.flags & FLAG_GATE_WORK) !== 0
             out.push({ kind: movedOn ? StimEventKind.PhaseEnded : StimEventKind.StopButton })
             this.deliveringIndex = -1
+            stopped = true
         }
-        if (want >= 0 && this.deliveringIndex < 0) this.begin(want, r, nowMs, out)
-        else if (want >= 0) this.intensity(r.intensitySteps, out)
+        // the next phase starts at the next status (at most 500 ms on), never in the same breath as a stop: the
+        // driver's stop and start writes come from two fibers, and a start right behind a stop could be overtaken
+        if (want >= 0 && this.deliveringIndex < 0 && !stopped) this.begin(want, r, nowMs, out)
+        else if (want >= 0 && !stopped) this.intensity(r.intensitySteps, out)
         if (!active && this.inSession) {
             this.inSession = false
             if (this.stimulated) this.lastStimSessionEndMs = nowMs

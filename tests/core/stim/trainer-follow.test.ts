@@ -135,6 +135,20 @@ describe("the stim module follows the trainer's session", () => {
         expect(c.kinds()).not.toContain(K.StopButton)
     })
 
+    test("two stim phases back to back: the first one's end stops the output; the next starts at the next status, not in the same step", () => {
+        const program = makeProgram({ phases: [relaxPhase({ durationS: 10 }), relaxStimPhase({ durationS: 30 }), relaxStimPhase({ durationS: 30, frequencyHz: 5 })] })
+        const f = new TrainerFollower(AREA_CM2)
+        f.setProgram(program)
+        const r = (phaseIndex: number): FollowedRunner => ({ state: RunnerState.Running, phaseIndex, phaseKind: STIM_PHASE_KIND, flags: 0, bandLow: NaN, intensitySteps: 0 })
+        expect(f.runner(r(1), 0).map(e => e.kind)).toEqual([K.BatteryOk, K.SessionBegin, K.Phase, K.Start])
+        expect(f.runner(r(2), 30_000).map(e => e.kind)).toEqual([K.PhaseEnded])
+        expect(f.delivering()).toBe(-1)
+        const next = f.runner(r(2), 30_500)
+        expect(next.map(e => e.kind)).toEqual([K.Phase, K.Start])
+        expect(next[0].phase!.frequencyHz).toBe(5)
+        expect(f.delivering()).toBe(2)
+    })
+
     test("pause stops the output at once; resuming is a deliberate start from zero", () => {
         const c = new Chain(relaxThenStim())
         c.run(10_500)

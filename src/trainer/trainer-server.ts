@@ -72,11 +72,11 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
         this.clockSetAtMs = ds.millis()
     }
 
-    async startSession() {
+    async startSession(seq: number) {
         await this.backend.startSession()
     }
 
-    stopSession() {
+    stopSession(seq: number) {
         this.backend.session.stop()
     }
 

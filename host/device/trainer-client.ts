@@ -249,27 +249,19 @@ export class TrainerClient {
         throw new Error(`trainer did not answer ${name} after ${tries} tries`)
     }
 
-    private async command(name: string, values: unknown[] = []): Promise<void> {
+    private async command(name: string): Promise<void> {
         const cmd = packetInfo(TRAINER_SERVICE, name, "command")
-        await this.service.sendPacketAsync(values.length ? jd.Packet.from(cmd.identifier, jd.jdpack(cmd.packFormat ?? "", values as any)) : jd.Packet.onlyHeader(cmd.identifier))
+        await this.service.sendPacketAsync(jd.Packet.onlyHeader(cmd.identifier))
     }
 
     /** Starts the assessment if the probe is ready (idempotent). */
     async startSession(): Promise<void> {
-        await this.command("start_session", [this.nextSeq()])
+        await this.command("start_session")
     }
 
     /** Ends the running session (idempotent). */
     async stopSession(): Promise<void> {
-        await this.command("stop_session", [this.nextSeq()])
-    }
-
-    private seq = 0
-
-    /** A number for `start_session`/`stop_session` that differs from the last: identical empty frames can be lost (services/trainer.md). */
-    private nextSeq(): number {
-        this.seq = (this.seq + 1) >>> 0
-        return this.seq
+        await this.command("stop_session")
     }
 
     /** A press of one of the patient's buttons (1 start/pause, 2 up, 3 down, 4 stop: the spec's Button). */

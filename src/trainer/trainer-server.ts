@@ -72,11 +72,11 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
         this.clockSetAtMs = ds.millis()
     }
 
-    async startSession(seq: number) {
+    async startSession() {
         await this.backend.startSession()
     }
 
-    stopSession(seq: number) {
+    stopSession() {
         this.backend.session.stop()
     }
 

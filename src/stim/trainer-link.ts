@@ -22,7 +22,6 @@ const STATE_PAUSED = 3
 export class TrainerLink {
     private readonly trainer = new ds.PftTrainer()
     private readonly follower: TrainerFollower
-    private inSession = false
     private reading = false
 
     constructor(
@@ -51,9 +50,7 @@ export class TrainerLink {
 
     private async runner(p: Buffer) {
         const state = p.getAt(0, "u8")
-        const active = state === STATE_RUNNING || state === STATE_PAUSED
-        if (active && !this.inSession) await this.sessionStarts()
-        this.inSession = active
+        if ((state === STATE_RUNNING || state === STATE_PAUSED) && !this.follower.sessionOn()) await this.sessionStarts()
         this.apply(
             this.follower.runner(
                 { state: state, phaseIndex: p.getAt(1, "i8"), phaseKind: p.getAt(2, "u8"), flags: p.getAt(3, "u8"), bandLow: p.getAt(12, "f32"), intensitySteps: p.getAt(20, "u8") },

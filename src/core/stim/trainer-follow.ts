@@ -109,6 +109,11 @@ export class TrainerFollower {
         return this.deliveringIndex
     }
 
+    /** The trainer's session is on (Running or Paused) as far as the statuses seen so far tell. */
+    sessionOn(): boolean {
+        return this.inSession
+    }
+
     /** The program in force on the trainer (null: none, or unreadable). A different program mid-session stops (ProgramChanged). */
     setProgram(p: Program | null): FollowEvent[] {
         const same = p !== null && this.program !== null && p.programId === this.program.programId && p.programVersion === this.program.programVersion
@@ -147,8 +152,10 @@ export class TrainerFollower {
         }
         // the next phase starts at the next status (at most 500 ms on), never in the same breath as a stop: the
         // driver's stop and start writes come from two fibers, and a start right behind a stop could be overtaken
-        if (want >= 0 && this.deliveringIndex < 0 && !stopped) this.begin(want, r, nowMs, out)
-        else if (want >= 0 && !stopped) this.intensity(r.intensitySteps, out)
+        if (want >= 0 && !stopped) {
+            if (this.deliveringIndex < 0) this.begin(want, r, nowMs, out)
+            else this.intensity(r.intensitySteps, out)
+        }
         if (!active && this.inSession) {
             this.inSession = false
             if (this.stimulated) this.lastStimSessionEndMs = nowMs
@@ -182,15 +189,15 @@ export class TrainerFollower {
     private begin(index: number, r: FollowedRunner, nowMs: number, out: FollowEvent[]): void {
         const p = this.program as Program
         const phase = p.phases[index] as StimPhase
+        const settings = stimSettingsOf(phase)
         if (!this.configured) {
             this.configured = true
             out.push({ kind: StimEventKind.SessionBegin, session: this.sessionOf(p, nowMs) })
         }
         if (this.phaseSent !== index) {
             this.phaseSent = index
-            out.push({ kind: StimEventKind.Phase, phase: stimSettingsOf(phase) })
+            out.push({ kind: StimEventKind.Phase, phase: settings })
         }
-        const settings = stimSettingsOf(phase)
         this.etsTarget = settings.mode === StimMode.Ets ? r.bandLow : NaN
         this.etsPressure = phase.triggerChannel === "pressure"
         this.deliveringIndex = index
@@ -209,6 +216,8 @@ export class TrainerFollower {
 
     private sessionOf(p: Program, nowMs: number): StimSessionConfig {
         const flags = lockingFlags(p.contraindications, "stim")
+        const pregnant = flags.indexOf("pregnant") >= 0
+        const implant = flags.indexOf("pacemakerOrImplant") >= 0
         const caps = p.caps
         return {
             therapistCaps:
@@ -216,11 +225,8 @@ export class TrainerFollower {
                     ? undefined
                     : { amplitudeMaxMa: caps.amplitudeMaxMa, pulseWidthMaxUs: caps.pulseWidthMaxUs, frequencyMaxHz: caps.frequencyMaxHz, sessionStimMaxMs: caps.sessionStimMaxMin * 60000 },
             electrodeAreaCm2: this.electrodeAreaCm2 > 0 ? this.electrodeAreaCm2 : undefined,
-            contraindications: {
-                pregnant: flags.indexOf("pregnant") >= 0,
-                implantedDevice: flags.indexOf("pacemakerOrImplant") >= 0,
-                other: flags.length > (flags.indexOf("pregnant") >= 0 ? 1 : 0) + (flags.indexOf("pacemakerOrImplant") >= 0 ? 1 : 0),
-            },
+            // any other flag that locks stimulation (infection, bleeding, epilepsy...)
+            contraindications: { pregnant: pregnant, implantedDevice: implant, other: flags.length > (pregnant ? 1 : 0) + (implant ? 1 : 0) },
             restSinceLastSessionMs: this.lastStimSessionEndMs < 0 ? Infinity : nowMs - this.lastStimSessionEndMs,
         }
     }

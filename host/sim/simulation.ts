@@ -65,19 +65,23 @@ export interface Simulation {
     readonly devtools: ManagedProcess
     readonly vm: ManagedProcess
     /** the stimulator module's firmware, when asked for (`stimFirmware`) */
-    readonly stimVm?: ManagedProcess
+    readonly stim?: ModuleVmSim
     /** the log module's firmware and its flash chip, when asked for (`logFirmware`) */
     readonly log?: LogModuleSim
     /** Stops the bus, the VM and devtools; safe to call more than once. */
     stop(): Promise<void>
 }
 
-export interface LogModuleSim {
-    readonly flash: SimFlashServer
-    /** the log module's VM now (restart() replaces it) */
+/** A module's firmware in a VM of its own, with its own settings. */
+export interface ModuleVmSim {
+    /** the module's VM now (restart() replaces it) */
     vm(): ManagedProcess
-    /** Kills the log module's VM at once (a power cut: no shutdown) and starts it again on the same flash and settings. */
+    /** Kills the module's VM at once (a power cut: no shutdown) and starts it again on the same settings (and flash). */
     restart(): Promise<void>
+}
+
+export interface LogModuleSim extends ModuleVmSim {
+    readonly flash: SimFlashServer
 }
 
 /**
@@ -168,12 +172,14 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     let stopped = false
     const dirs: string[] = []
     let logVm: ManagedProcess | undefined
+    let stimVm: ManagedProcess | undefined
     let flash: SimFlashServer | undefined
     const stop = async () => {
         if (stopped) return
         stopped = true
         if (bus) await closeBus(bus).catch(() => {})
         if (logVm) await logVm.stop()
+        if (stimVm) await stimVm.stop()
         for (const p of started.reverse()) await p.stop()
         flash?.close()
         for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -201,10 +207,17 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         const devtools = startDevicescript({ name: "devtools", args: ["devtools"], cwd })
         started.push(devtools)
         await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
-        let stimVm: ManagedProcess | undefined
+        let stim: ModuleVmSim | undefined
         if (options.stimFirmware) {
-            stimVm = await runModuleVm(await buildInDir("src/main_stim.ts", "stim"), "stim", STIM_VM_DEVICE_ID)
-            started.push(stimVm)
+            const stimDir = await buildInDir("src/main_stim.ts", "stim")
+            stimVm = await runModuleVm(stimDir, "stim", STIM_VM_DEVICE_ID)
+            stim = {
+                vm: () => stimVm as ManagedProcess,
+                restart: async () => {
+                    await stimVm?.stop(0)
+                    stimVm = await runModuleVm(stimDir, "stim", STIM_VM_DEVICE_ID)
+                },
+            }
         }
         const logDir = options.logFirmware ? await buildInDir("src/main_log.ts", "log", options.logDir) : undefined
         const image = await firmwareImage(cwd, firmware, options.startTimeoutMs ?? 60000)
@@ -229,7 +242,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
                 },
             }
         }
-        return { bus, devtools, vm, stimVm, log, stop }
+        return { bus, devtools, vm, stim, log, stop }
     } catch (e) {
         await stop()
         throw e

@@ -1,6 +1,9 @@
 import * as ds from "@devicescript/core"
+import { readSetting, writeSetting } from "@devicescript/settings"
+import { restBeforeBootMs, restRecordOf, storedRestRecord, wallAtS, type StimRestRecord } from "../core/stim/rest-record"
 import { TrainerFollower, type FollowEvent } from "../core/stim/trainer-follow"
 import { StimEventKind } from "../core/stim/supervisor"
+import { StimAction } from "../core/stim/reasons"
 import { hpaToCmH2O, mvToUv } from "../core/units"
 import { request } from "../platform/request"
 import { readTrainerProgram } from "../platform/trainer-program"
@@ -9,6 +12,10 @@ import type { StimOutputDriver } from "./stim-output"
 /** RunnerState.Running and Paused (src/core/runner/types.ts) */
 const STATE_RUNNING = 2
 const STATE_PAUSED = 3
+/** settings key of the last stim session's record (src/core/stim/rest-record.ts) */
+const REST_RECORD_KEY = "stimRest"
+/** [ms] how often the record is brought up to date */
+const PERSIST_MS = 250
 
 /**
  * The stim module follows the trainer (src/core/stim/trainer-follow.ts):
@@ -18,11 +25,28 @@ const STATE_PAUSED = 3
  * trainer's keep-alive (`alive`): the live report comes 10 times a second,
  * so a hung trainer is silent within STIM_STATUS_TIMEOUT_MS.
  * Any exception here stops the output (StimEventKind.Exception).
+ *
+ * The rest between stim sessions outlives a power cycle: when a session's
+ * output first runs, and when that session ends, the module writes the
+ * record (src/core/stim/rest-record.ts) by the trainer's wall clock, read
+ * at every session start; after a boot the record gives the follower a
+ * lower bound of the rest. The writes run in their own fiber, never in the
+ * path of a report.
  */
 export class TrainerLink {
     private readonly trainer = new ds.PftTrainer()
     private readonly follower: TrainerFollower
     private reading = false
+    /** the module's record, read once at the first session start; undefined: not read yet */
+    private record: StimRestRecord | null | undefined = undefined
+    /** [s] the trainer's wall clock (0 not set) at `wallReadAtMs` of the module's clock */
+    private wallS = 0
+    private wallReadAtMs = 0
+    /** the session whose output ran is on record as open */
+    private recordedOpen = false
+    /** the follower's ended stim sessions on record */
+    private recordedEnds = 0
+    private persisting = false
 
     constructor(
         private readonly out: StimOutputDriver,
@@ -46,6 +70,31 @@ export class TrainerLink {
                 self.out.signal(StimEventKind.Exception)
             }
         })
+        setInterval(async () => {
+            if (self.persisting) return
+            self.persisting = true
+            try {
+                await self.persistRest()
+            } catch (e) {
+                console.log("stim: rest record: " + e)
+            } finally {
+                self.persisting = false
+            }
+        }, PERSIST_MS)
+    }
+
+    /** Brings the record up to date: an ended session first, then one whose output runs now. */
+    private async persistRest() {
+        const f = this.follower
+        if (f.stimSessionsEnded() !== this.recordedEnds) {
+            this.recordedEnds = f.stimSessionsEnded()
+            this.recordedOpen = false
+            await writeSetting(REST_RECORD_KEY, storedRestRecord({ open: false, wallS: wallAtS(this.wallS, this.wallReadAtMs, f.lastStimSessionEnd()) }))
+        }
+        if (f.sessionOn() && f.stimulatedThisSession() && !this.recordedOpen) {
+            this.recordedOpen = true
+            await writeSetting(REST_RECORD_KEY, storedRestRecord({ open: true, wallS: wallAtS(this.wallS, this.wallReadAtMs, ds.millis()) }))
+        }
     }
 
     private async runner(p: Buffer) {
@@ -71,6 +120,10 @@ export class TrainerLink {
         try {
             // nothing is delivered until this session's program is read
             this.apply(this.follower.setProgram(null))
+            this.wallS = await this.trainer.wallClock.read()
+            this.wallReadAtMs = ds.millis()
+            if (this.record === undefined) this.record = restRecordOf(await readSetting(REST_RECORD_KEY, null))
+            this.follower.restBeforeBoot(restBeforeBootMs(this.record, ds.millis(), this.wallS), ds.millis())
             const version = await this.trainer.programVersion.read()
             const self = this
             this.apply(this.follower.setProgram(await readTrainerProgram(async (code, cmd, match) => await request(self.trainer, code, cmd, match), version)))
@@ -83,7 +136,9 @@ export class TrainerLink {
         if (this.follower.delivering() >= 0 || events.length > 0) this.alive()
         for (const e of events) {
             if (e.session !== undefined || e.phase !== undefined) this.out.step({ kind: e.kind, now: 0, session: e.session, phase: e.phase })
-            else this.out.signal(e.kind, e.value)
+            else if (this.out.signal(e.kind, e.value).action === StimAction.Refused && e.kind === StimEventKind.Start)
+                console.log("stim: start refused, reason " + this.out.lastStep().reason)
         }
+        this.follower.outputOn(this.out.status().running)
     }
 }

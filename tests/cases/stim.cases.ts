@@ -15,6 +15,7 @@ import { NO_CAPS, clampOutput, effectiveCaps, maxAmplitude } from "../../src/cor
 import { EtsStage, cycleEnvelope, etsNext, etsStart } from "../../src/core/stim/plan"
 import { StimAction, StimReason } from "../../src/core/stim/reasons"
 import { StimEventKind as K, type StimStep } from "../../src/core/stim/supervisor"
+import { restBeforeBootMs, restRecordOf, storedRestRecord } from "../../src/core/stim/rest-record"
 import { makeEtsPhase, makePhase, makeSession, makeStrengthenPhase, makeTherapistCaps, StimRig } from "./stim-fixtures"
 import type { NumericCase } from "./types"
 
@@ -285,4 +286,15 @@ export const stimCases: NumericCase[] = [
         expected: EtsStage.Waiting,
         tolerance: 0,
     },
+    // --- the rest record across the module's power cycles (src/core/stim/rest-record.ts): settings JSON, Infinity, typeof
+    { name: "rest record: none on record -> any rest", actual: () => (restBeforeBootMs(restRecordOf(null), 1000, 0) === Infinity ? 1 : 0), expected: 1, tolerance: 0 },
+    {
+        name: "rest record: the end 5 h ago by the clock -> 5 h",
+        actual: () => restBeforeBootMs(restRecordOf(JSON.parse(JSON.stringify(storedRestRecord({ open: false, wallS: 1790000000 })))), 60000, 1790018000),
+        expected: 18000000,
+        tolerance: 0,
+    },
+    { name: "rest record: the clock not set now -> the uptime", actual: () => restBeforeBootMs(restRecordOf({ o: 0, w: 1790000000 }), 60000, 0), expected: 60000, tolerance: 0 },
+    { name: "rest record: open (a power cut in the session) -> the uptime", actual: () => restBeforeBootMs(restRecordOf({ o: 1, w: 1780000000 }), 60000, 1790000000), expected: 60000, tolerance: 0 },
+    { name: "rest record: a value that does not read -> the uptime", actual: () => restBeforeBootMs(restRecordOf("junk"), 60000, 1790000000), expected: 60000, tolerance: 0 },
 ]

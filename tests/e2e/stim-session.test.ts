@@ -22,7 +22,7 @@ import { noContraindications, type Program } from "../../src/core/program/types"
 import { ButtonKind, FaultCause } from "../../src/core/runner/types"
 import { Blink, LedColour } from "../../src/core/feedback/led-bar"
 import { StimReason } from "../../src/core/stim/reasons"
-import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA, STIM_STATUS_TIMEOUT_MS } from "../../src/core/limits"
+import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA, SESSION_REST_MIN_MS, STIM_STATUS_TIMEOUT_MS } from "../../src/core/limits"
 
 /** [ms] the stop button is pressed on the trainer: its firmware, a runner report and the stim firmware lie between (two VMs, one bus) */
 const BUTTON_TO_OFF_MAX_MS = 150
@@ -55,7 +55,7 @@ const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 const dir = mkdtempSync(join(tmpdir(), "pft-e2e-stim-session-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-test("a program's stim phases: from zero, up to the patient's level and never past the therapist's cap; a pause, the phase's end and a hung trainer stop it, the last shown as the stimulator's fault", async () => {
+test("a program's stim phases: from zero, up to the patient's level and never past the therapist's cap; a pause, the phase's end and a hung trainer stop it, the last shown as the stimulator's fault; the rest between stim sessions outlives the module's power cycle", async () => {
     const key = createClinicKey({ file: join(dir, "clinic.json") })
     const sim = await startSimulation({ stimFirmware: true })
     try {
@@ -64,10 +64,15 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         const stim = await findStimControl(sim.bus, 20000)
         const statuses: StimControlStatus[] = []
         stim.onStatus(s => statuses.push(s))
-        const trainer = await findTrainer(sim.bus, 20000)
+        let trainer = await findTrainer(sim.bus, 20000)
         expect((await trainer.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
         const pushed = await trainer.pushProgram(signProgram(stimProgram(), key.key).envelope)
         expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
+        // the trainer restarts into the new program (services/trainer.md program_commit); then the host sets its
+        // clock, as on every connect: the stim module keeps the end of its last stim session by it
+        await sleep(2000)
+        trainer = await findTrainer(sim.bus, 20000)
+        await trainer.setWallClock(Math.floor(Date.now() / 1000))
         let runner: RunnerReport | undefined
         trainer.onRunner(r => (runner = r))
         const leds: LedReport[] = []
@@ -132,9 +137,40 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
             await sleep(500)
             measured.afterHangMa = Math.max(module.deliveredNow(), lastStatus().running ? 1 : 0)
             measured.peakLevelMa = lastStatus().peakLevelMa
+
+            // The rest between stim sessions outlives the stim module's power cycle: the session above ended
+            // (with the fault) about a minute after it began, and the module wrote its end by the trainer's clock.
+            await sleep(600)
+            await sim.stim!.restart()
+            const restartedAt = sim.stim!.vm().lines.length
+            after.refused = await anotherSession()
+            after.refusals = sim.stim!.vm().lines.slice(restartedAt).filter(l => l.includes("stim: start refused"))
+            // 4 h later by the trainer's clock (the host sets it): the rest is over and the output runs
+            await trainer.setWallClock(Math.floor(Date.now() / 1000) + SESSION_REST_MIN_MS / 1000)
+            after.rested = await anotherSession()
+            sessionsOver = true
+        }
+        /** after the session above: one more, on the same probe feed, into its stim phase; 4 Up presses; the stop button */
+        const after: { refused?: { peakMa: number }; refusals?: string[]; rested?: { peakMa: number } } = {}
+        let sessionsOver = false
+        const anotherSession = async () => {
+            const from = module.now()
+            for (let i = 0; i < 20 && (await trainer.sessionState()) !== "running"; i++) {
+                await trainer.startSession()
+                await sleep(100)
+            }
+            await waitFor("the next session's stim phase", () => runner?.state === "running" && runner?.phaseIndex === 1, 30_000)
+            await sleep(1500)
+            await press(ButtonKind.Up, 4)
+            await sleep(1500)
+            // measured at the module (the host's stim client does not follow the module through its power cycle)
+            const got = { peakMa: Math.max(0, ...module.timeline().filter(e => e.atMs >= from).map(e => Math.max(e.deliveredMa, e.targetMa))) }
+            await trainer.pressButton(ButtonKind.Stop)
+            await waitFor("the session stopped", () => runner?.state === "done", 5000)
+            return got
         }
         const [run] = await Promise.all([
-            runPatient({ sim, profile: "typical", seed: 3, speed: SPEED, endWhen: s => s === "rating" || s === "done" || s === "fault", maxSessionMs: 200_000 }),
+            runPatient({ sim, profile: "typical", seed: 3, speed: SPEED, endWhen: s => sessionsOver && (s === "rating" || s === "done" || s === "fault"), maxSessionMs: 200_000 }),
             drive().catch(async e => {
                 const state = await trainer.sessionState().catch(err => `unreadable (${err})`)
                 // what the run saw, to tell a firmware fault from a slow bus
@@ -168,7 +204,13 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         expect(run.run.wallSeconds).toBeGreaterThan(0)
         await sleep(300)
         expect(module.deliveredNow()).toBe(0)
+
+        // after the stim module's restart its RAM knew nothing, but its record said the last stim session ended a minute ago
+        console.info(`stim session e2e, after the module's restart: ${JSON.stringify(after)}`)
+        expect(after.refused!.peakMa).toBe(0)
+        expect(after.refusals!.some(l => l.includes(`reason ${StimReason.SessionRestTooShort}`))).toBe(true)
+        expect(after.rested!.peakMa).toBeGreaterThanOrEqual(2 * AMPLITUDE_STEP_MA)
     } finally {
         await sim.stop()
     }
-}, 180_000)
+}, 240_000)

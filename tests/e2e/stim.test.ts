@@ -106,7 +106,7 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
         await rig.stimulating()
         const at = rig.module.now()
         const from = rig.statuses.length
-        const pid = rig.sim.stimVm!.child.pid!
+        const pid = rig.sim.stim!.vm().child.pid!
         process.kill(-pid, "SIGSTOP")
         try {
             await waitFor("zero output at the module", () => rig.module.deliveredNow() === 0, 2000)

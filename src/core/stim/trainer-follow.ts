@@ -37,6 +37,10 @@
  * - Contraindications come from the program itself (the flags that lock
  *   stimulation), the caps from its `caps`, the electrode area from the
  *   probe this module drives.
+ * - The rest since the last stim session: a session counts when its output
+ *   ran (`outputOn`); its end is the status that shows the session over.
+ *   Before any such end in this boot, the module's record stands in
+ *   (`restBeforeBoot`, src/core/stim/rest-record.ts).
  *
  * Pure (no I/O, no clock: `nowMs` is passed in), DeviceScript-compatible;
  * src/stim/trainer-link.ts is the firmware around it.
@@ -84,7 +88,7 @@ export class TrainerFollower {
     private inSession = false
     /** caps sent for this session */
     private configured = false
-    /** a Start went out in this session (it counts as a stim session for the rest between sessions) */
+    /** the output ran in this session (the supervisor started it): a stim session for the rest between sessions */
     private stimulated = false
     /** the stim phase being delivered, -1 none */
     private deliveringIndex = -1
@@ -96,8 +100,10 @@ export class TrainerFollower {
     private probeReady = false
     private etsTarget = NaN
     private etsPressure = false
-    /** [ms] the end of the last session with stimulation, -1 none on record */
-    private lastStimSessionEndMs = -1
+    /** [ms] the end of the last session with stimulation (-Infinity: none on record), this boot's or from the record (restBeforeBoot) */
+    private lastStimSessionEndMs = -Infinity
+    /** sessions with stimulation that ended in this boot */
+    private stimSessionsEndedCount = 0
 
     constructor(
         /** [cm^2] area of the smaller stimulation electrode of the probe this module drives */
@@ -112,6 +118,40 @@ export class TrainerFollower {
     /** The trainer's session is on (Running or Paused) as far as the statuses seen so far tell. */
     sessionOn(): boolean {
         return this.inSession
+    }
+
+    /** The output ran in the trainer's session now on (or the last one, once it is over). */
+    stimulatedThisSession(): boolean {
+        return this.stimulated
+    }
+
+    /** How many sessions with stimulation ended in this boot; the last one ended at lastStimSessionEnd(). */
+    stimSessionsEnded(): number {
+        return this.stimSessionsEndedCount
+    }
+
+    /** [ms] When the last session with stimulation ended, -Infinity none on record. */
+    lastStimSessionEnd(): number {
+        return this.lastStimSessionEndMs
+    }
+
+    /**
+     * What the supervisor did: its output is on (`running`). Only a session
+     * whose output ran counts as a stim session: a start refused (the rest
+     * too short, the probe out) does not push the next session's rest back.
+     */
+    outputOn(running: boolean): void {
+        if (running && this.inSession) this.stimulated = true
+    }
+
+    /**
+     * [ms] The rest since the last stim session before this boot, as the
+     * module's own record tells it (src/core/stim/rest-record.ts), at
+     * `nowMs`. It counts until a session with stimulation ends in this boot.
+     */
+    restBeforeBoot(restMs: number, nowMs: number): void {
+        if (this.stimSessionsEndedCount > 0 || this.stimulated) return
+        this.lastStimSessionEndMs = restMs === Infinity ? -Infinity : nowMs - restMs
     }
 
     /** The program in force on the trainer (null: none, or unreadable). A different program mid-session stops (ProgramChanged). */
@@ -158,7 +198,10 @@ export class TrainerFollower {
         }
         if (!active && this.inSession) {
             this.inSession = false
-            if (this.stimulated) this.lastStimSessionEndMs = nowMs
+            if (this.stimulated) {
+                this.lastStimSessionEndMs = nowMs
+                this.stimSessionsEndedCount++
+            }
         }
         return out
     }
@@ -202,7 +245,6 @@ export class TrainerFollower {
         this.etsPressure = phase.triggerChannel === "pressure"
         this.deliveringIndex = index
         this.steps = r.intensitySteps
-        this.stimulated = true
         out.push({ kind: StimEventKind.Start })
     }
 
@@ -227,7 +269,7 @@ export class TrainerFollower {
             electrodeAreaCm2: this.electrodeAreaCm2 > 0 ? this.electrodeAreaCm2 : undefined,
             // any other flag that locks stimulation (infection, bleeding, epilepsy...)
             contraindications: { pregnant: pregnant, implantedDevice: implant, other: flags.length > (pregnant ? 1 : 0) + (implant ? 1 : 0) },
-            restSinceLastSessionMs: this.lastStimSessionEndMs < 0 ? Infinity : nowMs - this.lastStimSessionEndMs,
+            restSinceLastSessionMs: nowMs - this.lastStimSessionEndMs,
         }
     }
 }

@@ -51,6 +51,7 @@ class Chain {
             const s = this.sup.step({ kind: e.kind, now: this.rig.t, value: e.value, phase: e.phase, session: e.session })
             this.noteStep(s)
         }
+        this.follower.outputOn(this.sup.status().running)
     }
 
     private noteStep(s: StimStep): void {

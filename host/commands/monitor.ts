@@ -4,10 +4,14 @@
  * or resume, m mark an event (kept in the marks list and, with --marks, in
  * a CSV file), q quit. The trainer pushes its live values 10 times a
  * second; the screen redraws at most that often, whatever the sample rate.
+ * The program runner's status comes with every change and every 500 ms;
+ * the stim supervisor's, when a stimulator module is on the bus, with
+ * every change (read once when found).
  */
 import { appendFileSync } from "node:fs"
 import { ButtonKind } from "../../src/core/runner/types"
 import { withTrainer, type ConnectOptions } from "../device/connect"
+import { findStimControl } from "../device/stim-control-client"
 import type { TrainerClient } from "../device/trainer-client"
 import { MonitorState, renderMonitor } from "../monitor/render"
 
@@ -19,6 +23,8 @@ export interface MonitorOptions extends ConnectOptions {
 }
 
 const REDRAW_MS = 100
+/** [ms] how long the monitor looks for a stimulator module on the bus (it runs on without one) */
+const STIM_FIND_MS = 5000
 
 export async function runMonitor(opts: MonitorOptions): Promise<void> {
     await withTrainer(opts, t => monitor(t, opts))
@@ -37,6 +43,26 @@ async function monitor(t: TrainerClient, opts: MonitorOptions): Promise<void> {
         state.cue = c
         dirty = true
     })
+    const offRunner = t.onRunner(r => {
+        state.runner = r
+        dirty = true
+    })
+    let offStim = () => {}
+    let quitting = false
+    findStimControl(t.service.device.bus, STIM_FIND_MS)
+        .then(async stim => {
+            if (quitting) return
+            state.stimFound = true
+            offStim = stim.onStatus(s => {
+                state.stim = s
+                dirty = true
+            })
+            const now = await stim.status()
+            // a status pushed meanwhile is newer than the one read
+            if (!state.stim) state.stim = now
+            dirty = true
+        })
+        .catch(() => {})
     const poll = setInterval(() => {
         t.sessionState()
             .then(s => {
@@ -83,11 +109,14 @@ async function monitor(t: TrainerClient, opts: MonitorOptions): Promise<void> {
     const timer = opts.duration !== undefined ? setTimeout(quit, opts.duration * 1000) : undefined
     process.once("SIGINT", quit)
     await done
+    quitting = true
     if (timer) clearTimeout(timer)
     clearInterval(redraw)
     clearInterval(poll)
     offLive()
     offCue()
+    offRunner()
+    offStim()
     if (tty && process.stdin.isTTY) {
         process.stdin.off("data", onKey)
         process.stdin.setRawMode(false)

@@ -83,6 +83,13 @@ export class StimControlClient {
         await this.send("keep_alive", [this.keepAliveSeq])
     }
 
+    /** The supervisor's status now (read, not the last pushed). */
+    async status(): Promise<StimControlStatus> {
+        const reg = this.service.register(packetInfo(STIM_CONTROL_SERVICE, "status").identifier)
+        if (!(await reg.refresh())) throw new Error("the stim supervisor did not answer a read of its status")
+        return decodeStatus((reg.unpackedValue ?? []) as number[])
+    }
+
     /** Each pushed or read status. */
     onStatus(handler: (s: StimControlStatus) => void): () => void {
         return onRegisterReport(this.service, STIM_CONTROL_SERVICE, "status", v => handler(decodeStatus(v as number[])))

@@ -94,8 +94,10 @@ export interface RunnerReport {
     notice: number
     ratingValue: number
     faultCause: number
-    /** [uV or cmH2O, the band's channel] NaN unknown */
+    /** [uV or cmH2O, `levelChannel`] NaN unknown */
     level: number
+    /** the channel of `level` and the band (flags bit 5) */
+    levelChannel: "emg" | "pressure"
     bandLow: number
     bandHigh: number
     /** Up minus Down presses taken as intensity steps in stim phases, modulo 256, since the trainer booted */
@@ -481,7 +483,8 @@ function decodeLed(v: unknown[]): LedReport {
     return { sampleTimeMs: Number(v[0] ?? 0), blink: Number(v[1] ?? 0), pixels: rest.slice(0, count), receivedAtMs: Date.now() }
 }
 
-function decodeRunner(v: unknown[]): RunnerReport {
+/** A `runner` report's unpacked fields (services/trainer.md) as the host reads them. */
+export function decodeRunner(v: unknown[]): RunnerReport {
     const n = v.map(x => Number(x))
     const flags = n[3] ?? 0
     return {
@@ -497,6 +500,7 @@ function decodeRunner(v: unknown[]): RunnerReport {
         ratingValue: n[6] ?? 0,
         faultCause: n[7] ?? 0,
         level: n[8] ?? NaN,
+        levelChannel: (flags & 32) !== 0 ? "pressure" : "emg",
         bandLow: n[9] ?? NaN,
         bandHigh: n[10] ?? NaN,
         intensitySteps: n[11] ?? 0,

@@ -5,6 +5,7 @@
 import { EventCode, LogChannel, PhaseOutcome, SessionOutcome, StopCause } from "../../src/core/log/records"
 import { RepFlag } from "../../src/core/metrics/types"
 import { PHASE_KINDS } from "../../src/core/program/types"
+import { FaultCause } from "../../src/core/runner/types"
 
 function lookup(table: Record<number, string>, code: number, what: string): string {
     return table[code] ?? `${what} ${code}`
@@ -53,6 +54,16 @@ const SESSION_OUTCOME_NAMES: Record<number, string> = {
     [SessionOutcome.Fault]: "fault",
 }
 
+const FAULT_CAUSE_NAMES: Record<number, string> = {
+    [FaultCause.Stimulator]: "stimulator module fault or silent",
+    [FaultCause.Electrodes]: "electrode contact (lead-off or impedance)",
+    [FaultCause.ProbeSilent]: "probe module silent",
+    [FaultCause.Storage]: "session log could not be written",
+    [FaultCause.Software]: "firmware error",
+    [FaultCause.Clock]: "clock error",
+    [FaultCause.Other]: "other fault",
+}
+
 export const CHANNEL_UNITS: Record<number, string> = { [LogChannel.Emg]: "uV", [LogChannel.Pressure]: "cmH2O" }
 const CHANNEL_NAMES: Record<number, string> = { [LogChannel.Emg]: "EMG", [LogChannel.Pressure]: "pressure" }
 
@@ -67,6 +78,8 @@ const REP_FLAG_NAMES: [number, string][] = [
 
 export const eventName = (code: number) => lookup(EVENT_NAMES, code, "event")
 export const stopCauseName = (code: number) => lookup(STOP_CAUSE_NAMES, code, "cause")
+/** A runner fault (src/core/runner/types.ts FaultCause) in words; undefined for 0 (none) and unknown numbers. */
+export const faultCauseName = (cause: number): string | undefined => FAULT_CAUSE_NAMES[cause]
 export const phaseOutcomeName = (code: number) => lookup(PHASE_OUTCOME_NAMES, code, "outcome")
 export const sessionOutcomeName = (code: number) => lookup(SESSION_OUTCOME_NAMES, code, "outcome")
 export const channelName = (c: number) => lookup(CHANNEL_NAMES, c, "channel")

@@ -1,13 +1,20 @@
 /**
- * `pft monitor`'s screen, as a pure function of what the trainer reported:
- * EMG and pressure as scrolling traces (Unicode block sparklines), the
- * session state, the cue, the rep, the probe and electrode, the samples
- * lost and the marks the therapist set. The command (host/commands/
+ * `pft monitor`'s screen, as a pure function of what the trainer and the
+ * stim module reported: EMG and pressure as scrolling traces (Unicode block
+ * sparklines), the session state, the cue, the rep, the program's phase,
+ * its target and the gate, the stimulation (level, time used, last stop),
+ * faults, the probe and electrode, the samples lost and the marks the
+ * therapist set. The command (host/commands/
  * monitor.ts) only feeds reports in and writes the lines out, so the screen
  * is tested without a device.
  */
 import { Block, Cue } from "../../src/core/protocol/assessment"
-import type { CueReport, LiveReport, SessionState } from "../device/trainer-client"
+import { Notice } from "../../src/core/runner/types"
+import { faultCauseOfStimStop } from "../../src/core/runner/stim-fault"
+import { StimReason, stimReasonName } from "../../src/core/stim/reasons"
+import type { StimControlStatus } from "../device/stim-control-client"
+import type { CueReport, LiveReport, RunnerReport, SessionState } from "../device/trainer-client"
+import { faultCauseName } from "../logs/names"
 
 /** Eight levels, bottom to top. */
 const BLOCKS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
@@ -35,6 +42,12 @@ export class MonitorState {
     readonly pressureCmH2O: number[] = []
     live: LiveReport | undefined
     cue: CueReport | undefined
+    /** the program runner's last status (services/trainer.md `runner`) */
+    runner: RunnerReport | undefined
+    /** the stim supervisor's last status (services/stimcontrol.md `status`); undefined: none heard */
+    stim: StimControlStatus | undefined
+    /** a stimulator module is on the bus */
+    stimFound = false
     state: SessionState = "idle"
     /** [ms] session sample times the therapist marked */
     readonly marks: number[] = []
@@ -89,6 +102,50 @@ export function scaleTop(values: number[], min: number): number {
     }
 }
 
+const NOTICES: Record<number, string> = {
+    [Notice.GateMet]: "relaxed enough: toning on",
+    [Notice.GateNotMet]: "not relaxed enough today: no toning",
+    [Notice.SpasmSign]: "tension rose: back to relaxation",
+}
+
+const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "-")
+const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`
+
+/** The program line: phase, gate or toning, the level against its target (in the band's channel units). */
+export function programLine(r: RunnerReport | undefined): string {
+    if (!r || r.phaseIndex < 0) return "program: - (none running)"
+    const unit = r.levelChannel === "pressure" ? "cmH2O" : "uV"
+    const parts = [`program: phase ${r.phaseIndex + 1} ${r.phaseKind || "?"}`]
+    if (r.gateWork) parts.push(`relaxation first, gate ${r.gateProgressPct}%`)
+    else if (r.toning) parts.push("toning")
+    let target = ""
+    if (Number.isFinite(r.bandLow) && Number.isFinite(r.bandHigh)) target = `   target ${fmt(r.bandLow)}-${fmt(r.bandHigh)} ${unit}`
+    else if (Number.isFinite(r.bandHigh)) target = `   target <= ${fmt(r.bandHigh)} ${unit}`
+    parts.push(`level ${fmt(r.level)} ${unit}${target}`)
+    if (NOTICES[r.notice]) parts.push(NOTICES[r.notice])
+    return parts.join("   ")
+}
+
+/** The stimulation line: on or off, the level, the time used, the last stop (faults called so). */
+export function stimLine(s: StimControlStatus | undefined, found: boolean): string {
+    if (!s) return found ? "stim: module found, no status yet" : "stim: no stimulator module on the bus"
+    const head = s.running ? `stim: ON ${fmt(s.levelMa)} mA` : "stim: off"
+    const parts = [head, `peak ${fmt(s.peakLevelMa)} mA`, `used ${mmss(s.stimUsedMs)}`]
+    if (s.locked) parts.push("LOCKED (contraindication)")
+    // a fault as the trainer shows it on the LED bar (the stimulator, the electrodes); the others are the session's own
+    if (s.lastStop !== StimReason.None) parts.push(`last stop: ${stimReasonName(s.lastStop)}${faultCauseOfStimStop(s.lastStop) > 0 ? " (FAULT)" : ""}`)
+    return parts.join("   ")
+}
+
+/** The fault and battery line, empty when all is well. */
+export function alertLine(r: RunnerReport | undefined): string {
+    if (!r) return ""
+    const parts: string[] = []
+    if (r.faultCause > 0) parts.push(`FAULT ${r.faultCause}: ${faultCauseName(r.faultCause) ?? "unknown"}`)
+    if (r.batteryLow) parts.push("battery low")
+    return parts.join("   ")
+}
+
 /** The screen as lines of at most `width` characters. */
 export function renderMonitor(s: MonitorState, width: number): string[] {
     const w = Math.max(20, width - 18)
@@ -100,7 +157,9 @@ export function renderMonitor(s: MonitorState, width: number): string[] {
     const lines = [
         `pft monitor   session ${s.state}   t ${l ? (l.sampleTimeMs / 1000).toFixed(1) : "-"} s   cue: ${cueText}`,
         `probe ${l?.probeState ?? "-"}   electrode ${l?.emgContact ?? "-"}   samples lost ${l?.samplesLost ?? 0} of ${l?.samplesReceived ?? 0}`,
-        "",
+        programLine(s.runner),
+        stimLine(s.stim, s.stimFound),
+        alertLine(s.runner),
         `EMG ${l ? l.emgUv.toFixed(1).padStart(7) : "      -"} uV  0-${emgTop} uV`,
         `  ${sparkline(s.emgUv, w, 0, emgTop)}`,
         `pressure ${l ? l.pressureCmH2O.toFixed(1).padStart(6) : "     -"} cmH2O  -${pTop}..${pTop} cmH2O`,

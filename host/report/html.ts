@@ -8,10 +8,9 @@
  * under each chart saying what it shows, units on every number.
  */
 import { EventCode } from "../../src/core/log/records"
-import { FaultCause } from "../../src/core/runner/types"
 import type { SessionData } from "../archive/queries"
 import { annotations, traceGrid } from "../export/timeline"
-import { describeEvent, sessionOutcomeName, stopCauseName } from "../logs/names"
+import { describeEvent, faultCauseName, sessionOutcomeName, stopCauseName } from "../logs/names"
 import { adherence, type Adherence } from "./adherence"
 import { renderCharts, renderSvg, traceSpec, trendCharts, type RenderedChart } from "./charts"
 import { dayStart, type ProgramInfoRow, type ReportData, type SessionPoint } from "./data"
@@ -32,18 +31,10 @@ export function num(v: number | null | undefined, digits = 1): string {
 const DATE: Intl.DateTimeFormatOptions = { weekday: "short", day: "numeric", month: "short", year: "numeric" }
 export const fmtDate = (ms: number) => new Date(ms).toLocaleDateString("en-GB", DATE)
 export const fmtDateTime = (ms: number) => `${fmtDate(ms)} ${new Date(ms).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" })}`
-const FAULT_CAUSES: Record<number, string> = {
-    [FaultCause.Stimulator]: "stimulator module fault or silent",
-    [FaultCause.Electrodes]: "electrode contact (lead-off or impedance)",
-    [FaultCause.ProbeSilent]: "probe module silent",
-    [FaultCause.Storage]: "session log could not be written",
-    [FaultCause.Software]: "firmware error",
-    [FaultCause.Clock]: "clock error",
-}
-
 /** An event in words, faults with their cause named (src/core/runner/types.ts FaultCause). */
 function eventText(e: { code: number; cause: number; value: number; extra: number }): string {
-    return e.code === EventCode.Fault && FAULT_CAUSES[e.cause] ? `fault: ${FAULT_CAUSES[e.cause]} (detail ${e.value})` : describeEvent(e)
+    const cause = e.code === EventCode.Fault ? faultCauseName(e.cause) : undefined
+    return cause ? `fault: ${cause} (detail ${e.value})` : describeEvent(e)
 }
 
 const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`

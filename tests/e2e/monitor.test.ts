@@ -1,5 +1,6 @@
 // `pft monitor` against the simulated trainer with a patient on the probe
-// at 100 samples/s: the screen follows the device live.
+// at 100 samples/s, and the stimulator module's firmware on the bus: the
+// screen follows the device live and shows the stimulation's status.
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -28,7 +29,7 @@ describe("pft monitor", () => {
     let feed: ProbeFeed | undefined
 
     beforeAll(async () => {
-        sim = await startSimulation()
+        sim = await startSimulation({ stimFirmware: true })
         const model = new PatientModel(makeProfile("typical"), 1)
         feed = startProbeFeed({ server: hostProbe(sim.bus, 100), source: patientSource(model, 100), sampleRateHz: 100, batchSize: 2 })
     }, 60000)
@@ -38,7 +39,7 @@ describe("pft monitor", () => {
         await sim?.stop()
     })
 
-    test("shows the live probe, its state and the EMG trace, and exits after --duration", async () => {
+    test("shows the live probe, its state, the EMG trace, the program and the stimulation, and exits after --duration", async () => {
         const r = await runCli(["monitor", "--duration", "4"], 30000)
         expect(r.code, r.out).toBe(0)
         expect(r.out).toContain("pft monitor")
@@ -48,5 +49,8 @@ describe("pft monitor", () => {
         expect(received).toBeGreaterThan(200)
         expect(r.out).toMatch(/EMG\s+\d+\.\d uV/)
         expect(r.out).toMatch(/[▁▂▃▄▅▆▇█]{10,}/)
+        // no program session runs; the stim module was found on the bus and its status read: off, nothing used
+        expect(r.out).toContain("program: - (none running)")
+        expect(r.out).toContain("stim: off   peak 0.0 mA   used 0:00")
     }, 60000)
 })

@@ -1,10 +1,11 @@
 import * as ds from "@devicescript/core"
 import { LogChannel, type LogRecord } from "../core/log/records"
-import { SessionRecorder } from "../core/log/recorder"
+import { SessionRecorder, type LiveObservation, type RunnerObservation } from "../core/log/recorder"
 import type { RepMetrics, SessionMetrics } from "../core/metrics/types"
 import { FIRMWARE_VERSION } from "../core/version"
 import { request } from "../platform/request"
 import { readTrainerProgram } from "../platform/trainer-program"
+import { liveReportOf, runnerReportOf } from "../platform/trainer-reports"
 
 /** SessionState.Rating (services/trainer.md): the summary waits until the rating is done */
 const STATE_RATING = 6
@@ -82,12 +83,14 @@ export class TrainerWatch {
     start() {
         const self = this
         this.trainer.report().subscribe(async pkt => {
-            const p = pkt.payload
-            if (pkt.serviceCommand === ds.PftTrainerCodes.RegLive && p.length >= 30) {
+            if (pkt.serviceCommand === ds.PftTrainerCodes.RegLive) {
+                const l = liveReportOf(pkt.payload)
+                if (l === null) return
                 self.trainerId = pkt.deviceIdentifier
-                await self.live(p)
-            } else if (pkt.serviceCommand === ds.PftTrainerCodes.RegRunner && p.length >= 12) {
-                self.runner(p)
+                await self.live(l)
+            } else if (pkt.serviceCommand === ds.PftTrainerCodes.RegRunner) {
+                const r = runnerReportOf(pkt.payload)
+                if (r !== null) self.runner(r)
             }
         })
         this.trainer.repFinished.subscribe(async (index: number) => await self.repFinished(index))
@@ -110,23 +113,15 @@ export class TrainerWatch {
         return this.recorder.recording()
     }
 
-    private async live(p: Buffer) {
-        const t = p.getAt(24, "u32")
+    private async live(l: LiveObservation) {
+        const t = l.sampleTimeMs
         const first = this.lastSampleMs < 0
         const last = this.lastSampleMs
         this.lastSampleMs = t
         if (first || t <= 0) return
         if (t < last || last === 0) await this.startSession(t)
         if (!this.recorder.recording()) return
-        this.out.add(
-            this.recorder.live({
-                sampleTimeMs: t,
-                pressureHpa: p.getAt(12, "f32"),
-                emgMv: p.getAt(16, "f32"),
-                probeState: p.getAt(28, "u8"),
-                emgContact: p.getAt(29, "u8"),
-            })
-        )
+        this.out.add(this.recorder.live(l))
     }
 
     private async startSession(sampleTimeMs: number) {
@@ -173,23 +168,9 @@ export class TrainerWatch {
         return await this.readFromTrainer(ds.PftTrainerCodes.CmdReadSummary, cmd, a => a.getAt(0, "u8") === ch)
     }
 
-    private runner(p: Buffer) {
-        this.runnerState = p.getAt(0, "u8")
-        this.out.add(
-            this.recorder.runner(
-                {
-                    state: this.runnerState,
-                    phaseIndex: p.getAt(1, "i8"),
-                    phaseKind: p.getAt(2, "u8"),
-                    flags: p.getAt(3, "u8"),
-                    notice: p.getAt(5, "u8"),
-                    ratingValue: p.getAt(6, "u8"),
-                    faultCause: p.getAt(7, "u8"),
-                    level: p.getAt(8, "f32"),
-                },
-                Math.max(0, this.lastSampleMs)
-            )
-        )
+    private runner(r: RunnerObservation) {
+        this.runnerState = r.state
+        this.out.add(this.recorder.runner(r, Math.max(0, this.lastSampleMs)))
         if (this.runnerState !== STATE_RATING) this.flushSummary()
     }
 

@@ -1,12 +1,13 @@
 import * as ds from "@devicescript/core"
 import { readSetting, writeSetting } from "@devicescript/settings"
 import { restBeforeBootMs, restRecordOf, storedRestRecord, wallAtS, type StimRestRecord } from "../core/stim/rest-record"
-import { TrainerFollower, type FollowEvent } from "../core/stim/trainer-follow"
+import { TrainerFollower, type FollowEvent, type FollowedRunner } from "../core/stim/trainer-follow"
 import { StimEventKind } from "../core/stim/supervisor"
 import { StimAction } from "../core/stim/reasons"
 import { hpaToCmH2O, mvToUv } from "../core/units"
 import { request } from "../platform/request"
 import { readTrainerProgram } from "../platform/trainer-program"
+import { liveReportOf, runnerReportOf } from "../platform/trainer-reports"
 import type { StimOutputDriver } from "./stim-output"
 
 /** RunnerState.Running and Paused (src/core/runner/types.ts) */
@@ -61,10 +62,13 @@ export class TrainerLink {
         const self = this
         this.trainer.report().subscribe(async pkt => {
             try {
-                const p = pkt.payload
-                if (pkt.serviceCommand === ds.PftTrainerCodes.RegLive && p.length >= 30)
-                    self.apply(self.follower.live(p.getAt(28, "u8"), mvToUv(p.getAt(16, "f32")), hpaToCmH2O(p.getAt(12, "f32"))))
-                else if (pkt.serviceCommand === ds.PftTrainerCodes.RegRunner && p.length >= 21) await self.runner(p)
+                if (pkt.serviceCommand === ds.PftTrainerCodes.RegLive) {
+                    const l = liveReportOf(pkt.payload)
+                    if (l !== null) self.apply(self.follower.live(l.probeState, mvToUv(l.emgMv), hpaToCmH2O(l.pressureHpa)))
+                } else if (pkt.serviceCommand === ds.PftTrainerCodes.RegRunner) {
+                    const r = runnerReportOf(pkt.payload)
+                    if (r !== null) await self.runner(r)
+                }
             } catch (e) {
                 console.log("stim: trainer link: " + e)
                 self.out.signal(StimEventKind.Exception)
@@ -97,15 +101,9 @@ export class TrainerLink {
         }
     }
 
-    private async runner(p: Buffer) {
-        const state = p.getAt(0, "u8")
-        if ((state === STATE_RUNNING || state === STATE_PAUSED) && !this.follower.sessionOn()) await this.sessionStarts()
-        this.apply(
-            this.follower.runner(
-                { state: state, phaseIndex: p.getAt(1, "i8"), phaseKind: p.getAt(2, "u8"), flags: p.getAt(3, "u8"), bandLow: p.getAt(12, "f32"), intensitySteps: p.getAt(20, "u8") },
-                ds.millis()
-            )
-        )
+    private async runner(r: FollowedRunner) {
+        if ((r.state === STATE_RUNNING || r.state === STATE_PAUSED) && !this.follower.sessionOn()) await this.sessionStarts()
+        this.apply(this.follower.runner(r, ds.millis()))
     }
 
     /**

@@ -4,45 +4,7 @@
  * (src/logger/trainer-watch.ts) and the stim module
  * (src/stim/trainer-link.ts). The field offsets live here only.
  */
-// No imports: in DeviceScript even a type-only import compiles the module
-// into the image (the recorder would cost the stim module ~4 KB). The
-// shapes below fit the recorder's RunnerObservation and LiveObservation
-// (src/core/log/recorder.ts) and the follower's FollowedRunner.
-
-/** A `runner` report's fields (services/trainer.md). */
-export interface RunnerReportFields {
-    /** SessionState */
-    state: number
-    /** -1 none */
-    phaseIndex: number
-    /** index in PHASE_KINDS, 255 none */
-    phaseKind: number
-    /** bit 0 gate work, 1 toning, 2 gate met, 3 battery low, 4 dilator step, 5 level in pressure */
-    flags: number
-    notice: number
-    ratingValue: number
-    faultCause: number
-    /** [uV or cmH2O] NaN unknown */
-    level: number
-    /** [uV or cmH2O] NaN unknown */
-    bandLow: number
-    /** Up minus Down intensity presses, modulo 256 */
-    intensitySteps: number
-}
-
-/** A `live` report's fields, in wire units. */
-export interface LiveReportFields {
-    /** [ms] session sample time, 0 outside a session */
-    sampleTimeMs: number
-    /** [hPa] */
-    pressureHpa: number
-    /** [mV] */
-    emgMv: number
-    /** ProbeState */
-    probeState: number
-    /** EmgContact */
-    emgContact: number
-}
+import type { LiveReportFields, RunnerReportFields } from "../core/protocol/trainer-reports"
 
 /** bytes of a `runner` report up to `intensity_steps` */
 export const RUNNER_REPORT_BYTES = 21

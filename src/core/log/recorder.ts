@@ -127,38 +127,13 @@ import {
     type PhaseEndRecord,
     type PhaseStartRecord,
 } from "./records"
+import type { LiveReportFields, RunnerReportFields } from "../protocol/trainer-reports"
 
-/** The trainer's `live` report (services/trainer.md), as received. */
-export interface LiveObservation {
-    /** [ms] session sample time; 0 outside a session */
-    sampleTimeMs: number
-    /** [hPa] smoothed pressure relative to zero (wire unit; the trace stores cmH2O x10) */
-    pressureHpa: number
-    /** [mV] smoothed EMG envelope (wire unit; the trace stores uV x10) */
-    emgMv: number
-    /** ProbeState (0 not inserted, 1 zeroing, 2 ready, 3 removed) */
-    probeState: number
-    /** EmgContact (0 unknown, 1 good, 2 flat line, 3 saturated, 4 jumpy) */
-    emgContact: number
-}
+/** The trainer's `live` report (services/trainer.md), as received (wire units: hPa, mV; the trace stores cmH2O and uV x10). */
+export type LiveObservation = LiveReportFields
 
-/** The trainer's `runner` report (services/trainer.md). */
-export interface RunnerObservation {
-    /** SessionState: 0 idle, 1 ready, 2 running, 3 paused, 4 done, 5 fault, 6 rating */
-    state: number
-    /** -1 none */
-    phaseIndex: number
-    /** 255 none */
-    phaseKind: number
-    /** RunnerFlag bits */
-    flags: number
-    /** Notice: 0 none, 1 gate met, 2 gate not met, 3 spasm sign */
-    notice: number
-    ratingValue: number
-    faultCause: number
-    /** [channel units] NaN unknown */
-    level: number
-}
+/** The trainer's `runner` report (services/trainer.md): the fields the log keeps. */
+export type RunnerObservation = Pick<RunnerReportFields, "state" | "phaseIndex" | "phaseKind" | "flags" | "notice" | "ratingValue" | "faultCause" | "level">
 
 /** The stim supervisor's `status` register (services/stimcontrol.md). */
 export interface StimObservation {

@@ -48,24 +48,13 @@
 import { lockingFlags } from "../program/phases"
 import type { Program, StimPhase } from "../program/types"
 import { stimSettingsOf } from "../runner/phase-plan"
+import type { RunnerReportFields } from "../protocol/trainer-reports"
 import { RunnerState } from "../runner/types"
 import { StimMode } from "./plan"
 import { StimEventKind, type StimSessionConfig } from "./supervisor"
 
-/** The runner status as services/trainer.md `runner` carries it (the fields the stim module acts on). */
-export interface FollowedRunner {
-    /** RunnerState */
-    state: number
-    phaseIndex: number
-    /** index in PHASE_KINDS, 255 none */
-    phaseKind: number
-    /** bit 0 gate work, bit 3 battery low */
-    flags: number
-    /** [channel units] the target's lower edge (stim phases: the target itself) */
-    bandLow: number
-    /** Up minus Down intensity presses, modulo 256 */
-    intensitySteps: number
-}
+/** The runner status as services/trainer.md `runner` carries it: the fields the stim module acts on (flags bit 0 gate work, bit 3 battery low; `bandLow` the target in a stim phase). */
+export type FollowedRunner = Pick<RunnerReportFields, "state" | "phaseIndex" | "phaseKind" | "flags" | "bandLow" | "intensitySteps">
 
 /** What the stim module hands the supervisor: an event without its time (the firmware stamps it). */
 export interface FollowEvent {

@@ -21,6 +21,8 @@ export interface PatientRunOptions {
     endWhen?: AssessmentRunOptions["endWhen"]
     maxSessionMs?: AssessmentRunOptions["maxSessionMs"]
     onFeed?: AssessmentRunOptions["onFeed"]
+    /** the patient (default: a new one of `profile` and `seed`), for a test that also acts for her (seeCue) */
+    model?: PatientModel
 }
 
 export interface PatientRunResult {
@@ -34,7 +36,7 @@ export interface PatientRunResult {
 const RATE_HZ = 100
 
 export async function runPatient(o: PatientRunOptions): Promise<PatientRunResult> {
-    const model = new PatientModel(makeProfile(o.profile, o.overrides ?? {}), o.seed)
+    const model = o.model ?? new PatientModel(makeProfile(o.profile, o.overrides ?? {}), o.seed)
     const source = patientSource(model, RATE_HZ)
     // the noise-free signals, sample by sample, to apply the device's metric definitions to the truth
     const trace: NoiseFreeTrace = { intervalMs: 1000 / RATE_HZ, emgUv: [], pressureCmH2O: [] }

@@ -12,13 +12,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, expect, test, vi } from "vitest"
 import { EventCode, fixedPoint, LogChannel, PhaseOutcome, SessionOutcome, TRACE_MISSING } from "../../src/core/log/records"
-import { PHASE_KINDS, ProgramStatus } from "../../src/core/program"
+import { PHASE_KINDS } from "../../src/core/program"
 import { Channel } from "../../src/core/session/measurement-session"
 import { Archive } from "../../host/archive/archive"
 import { archiveTotals, listSessions, loadSession, sessionFrames } from "../../host/archive/queries"
 import type { SessionInfo } from "../../src/core/log/session-index"
 import { findSessionLog, KeyStatus } from "../../host/device/session-log-client"
-import { findTrainer, type DeviceRep, type TrainerClient } from "../../host/device/trainer-client"
+import type { DeviceRep, TrainerClient } from "../../host/device/trainer-client"
 import { openSessionLogSource } from "../../host/logs/bus-source"
 import { ccmRecordCipher, deriveLogKey } from "../../host/logs/cipher"
 import { PullError, pullLogs, type PullReport } from "../../host/logs/pull"
@@ -26,12 +26,12 @@ import { runLogsPull } from "../../host/commands/logs-pull"
 import { SIM_BUS_URL } from "../../host/transport/sim-bus"
 import { FlakyLogSource, MAX_READ_BYTES } from "../../host/logs/source"
 import { createClinicKey } from "../../host/program/clinic-key"
-import { signProgram } from "../../host/program/sign"
 import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient"
 import { startProbeFeed } from "../../host/sim/probe-feed"
 import { hostProbe } from "../../host/sim/probe-server"
 import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
+import { installProgram } from "../helpers/install-program"
 
 /** x real time: the 76 s program in about 7 s (the patients e2e runs at 12x without losing samples) */
 const SPEED = 12
@@ -86,16 +86,9 @@ test(
         const key = createClinicKey({ file: join(dir, "clinic.json") })
         // 64 sectors (256 KB) hold the week many times over, and the log module's boot reads them in a few seconds over the bus
         sim = await startSimulation({ logFirmware: true, flashSectors: 64 })
-        let trainer = await findTrainer(sim.bus, 20000)
-        expect((await trainer.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
         let log = await findSessionLog(sim.bus, 20000)
         expect((await log.provisionKey(Buffer.from(key.key))).status).toBe(KeyStatus.Installed)
-        const pushed = await trainer.pushProgram(signProgram(shortProgram(), key.key).envelope)
-        expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
-        // the trainer restarts into the new program (services/trainer.md program_commit)
-        await sleep(2000)
-        trainer = await findTrainer(sim.bus, 20000)
-        await trainer.setWallClock(Math.floor(Date.now() / 1000))
+        let trainer = await installProgram(sim, key, shortProgram())
 
         const model = new PatientModel(makeProfile("typical"), 7)
         const probe = hostProbe(sim.bus, RATE_HZ)

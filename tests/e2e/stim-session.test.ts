@@ -8,21 +8,20 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, expect, test } from "vitest"
-import { findTrainer, type LedReport, type RunnerReport } from "../../host/device/trainer-client"
+import type { LedReport, RunnerReport } from "../../host/device/trainer-client"
 import { findStimControl, type StimControlStatus } from "../../host/device/stim-control-client"
 import { createClinicKey } from "../../host/program/clinic-key"
-import { signProgram } from "../../host/program/sign"
 import { runPatient } from "../../host/sim/patient-run"
 import { startSimulation } from "../../host/sim/simulation"
 import { hostStimulator } from "../../host/sim/stim-server"
 import { steepestRise } from "../../host/sim/stim-module"
 import { waitFor } from "../../host/sim/stim-rig"
-import { ProgramStatus } from "../../src/core/program"
 import { noContraindications, type Program } from "../../src/core/program/types"
 import { ButtonKind, FaultCause } from "../../src/core/runner/types"
 import { Blink, LedColour } from "../../src/core/feedback/led-bar"
 import { StimReason } from "../../src/core/stim/reasons"
 import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA, SESSION_REST_MIN_MS, STIM_STATUS_TIMEOUT_MS } from "../../src/core/limits"
+import { installProgram } from "../helpers/install-program"
 
 /** [ms] the stop button is pressed on the trainer: its firmware, a runner report and the stim firmware lie between (two VMs, one bus) */
 const BUTTON_TO_OFF_MAX_MS = 150
@@ -64,15 +63,8 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         const stim = await findStimControl(sim.bus, 20000)
         const statuses: StimControlStatus[] = []
         stim.onStatus(s => statuses.push(s))
-        let trainer = await findTrainer(sim.bus, 20000)
-        expect((await trainer.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
-        const pushed = await trainer.pushProgram(signProgram(stimProgram(), key.key).envelope)
-        expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
-        // the trainer restarts into the new program (services/trainer.md program_commit); then the host sets its
-        // clock, as on every connect: the stim module keeps the end of its last stim session by it
-        await sleep(2000)
-        trainer = await findTrainer(sim.bus, 20000)
-        await trainer.setWallClock(Math.floor(Date.now() / 1000))
+        // the host sets the trainer's clock: the stim module keeps the end of its last stim session by it
+        const trainer = await installProgram(sim, key, stimProgram())
         let runner: RunnerReport | undefined
         trainer.onRunner(r => (runner = r))
         const leds: LedReport[] = []

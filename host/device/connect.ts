@@ -11,7 +11,7 @@ import { openTransport, TransportError, type Transport, type TransportFailure } 
 import { selectTransport, wasGuessed, type Selection } from "../transport/select"
 import { listSerialPorts, type SerialPortListing } from "../transport/serial-ports"
 import { closeBus } from "../transport/sim-bus"
-import { firmwareProblem, readFirmware } from "./firmware"
+import { firmwareProblem, otherTrainerInterface, readFirmware } from "./firmware"
 import { findTrainer, type TrainerClient } from "./trainer-client"
 
 export interface ConnectOptions {
@@ -73,7 +73,7 @@ export async function trainerOn(bus: jd.JDBus, where: string, waitMs: number): P
     try {
         return await findTrainer(bus, waitMs)
     } catch {
-        const problem = firmwareProblem({ trainerFound: false, firmware: await readFirmware(bus), where })
+        const problem = firmwareProblem({ trainerFound: false, otherTrainerInterface: otherTrainerInterface(bus), firmware: await readFirmware(bus), where })
         throw problem ?? new CliError(`${NO_TRAINER} (on the ${where})`, EXIT.noDevice)
     }
 }

@@ -6,6 +6,17 @@
  */
 import * as jd from "jacdac-ts"
 import { CliError, EXIT } from "../errors"
+import { interfaceVersion, isPftService, serviceByte, serviceInfo, TRAINER_SERVICE } from "../spec"
+
+/** The class identifier of a trainer service of another interface version on `bus`, if one is there. */
+export function otherTrainerInterface(bus: jd.JDBus): number | undefined {
+    const ours = serviceInfo(TRAINER_SERVICE).classIdentifier
+    for (const d of bus.devices()) for (const s of d.services()) {
+        const id = s.serviceClass
+        if (id !== ours && isPftService(id) && serviceByte(id) === serviceByte(ours)) return id
+    }
+    return undefined
+}
 
 export interface FirmwareInfo {
     /** package.json name the program was built from ("pft") */
@@ -48,6 +59,8 @@ export function describeFirmware(fw: FirmwareInfo): string {
 export interface FirmwareCheck {
     /** whether a trainer service is on the bus */
     trainerFound: boolean
+    /** the class identifier of a trainer service of another interface version on the bus (host/spec.ts), if any */
+    otherTrainerInterface?: number
     /** undefined: no DeviceScript manager answered */
     firmware?: FirmwareInfo
     /** "USB serial /dev/ttyACM0" */
@@ -61,6 +74,16 @@ export interface FirmwareCheck {
  */
 export function firmwareProblem(c: FirmwareCheck): CliError | undefined {
     const fw = c.firmware
+    if (!c.trainerFound && c.otherTrainerInterface !== undefined) {
+        const theirs = interfaceVersion(c.otherTrainerInterface)
+        const ours = interfaceVersion(serviceInfo(TRAINER_SERVICE).classIdentifier)
+        const which = theirs < ours ? "an older" : "a newer"
+        const fix = theirs < ours ? UPDATE_HINT : "update pft (`npm install` in its folder, or the release your clinic uses) to one that speaks it"
+        return new CliError(
+            `this trainer${fw ? ` runs firmware ${describeFirmware(fw)}, which` : ""} speaks ${which} version of the trainer interface (version ${theirs}; this pft speaks version ${ours}); ${fix}`,
+            EXIT.wrongFirmware
+        )
+    }
     if (!c.trainerFound) {
         if (!fw)
             return new CliError(
@@ -71,8 +94,7 @@ export function firmwareProblem(c: FirmwareCheck): CliError | undefined {
     }
     // Not compared: the version (DeviceScript stamps it from `git describe`
     // at build time, e.g. "v0.1.1-0382b57-2026.11.26", so a host and a
-    // firmware of the same commit differ) and the spec itself (a device does
-    // not announce a hash of its service specs; that needs a `spec_hash`
-    // register in services/trainer.md).
+    // firmware of the same commit differ). The interface itself is: its
+    // version is in the service identifier (host/spec.ts).
     return undefined
 }

@@ -2,7 +2,9 @@
 // firmware check names what a device runs (host/device/firmware.ts).
 import { describe, expect, test } from "vitest"
 import { formatDevices, listDevices, type DeviceListing } from "../../../host/commands/devices"
-import { describeFirmware, firmwareProblem, UPDATE_HINT } from "../../../host/device/firmware"
+import type * as jd from "jacdac-ts"
+import { describeFirmware, firmwareProblem, otherTrainerInterface, UPDATE_HINT } from "../../../host/device/firmware"
+import { interfaceVersion, serviceInfo, STIM_CONTROL_SERVICE, TRAINER_SERVICE } from "../../../host/spec"
 import { EXIT } from "../../../host/errors"
 import type { SerialPortListing } from "../../../host/transport/serial-ports"
 
@@ -65,6 +67,26 @@ describe("firmware check", () => {
         const e = firmwareProblem({ trainerFound: false, firmware: { programName: "blinky", programVersion: "v1.0.0", runtimeVersion: "2.16.4" }, where })!
         expect(e.exitCode).toBe(EXIT.wrongFirmware)
         expect(e.message).toBe(`this trainer runs firmware blinky v1.0.0 (DeviceScript 2.16.4), which has no trainer service; ${UPDATE_HINT}`)
+    })
+    test("a trainer of another interface version: wrong firmware (exit 5), older or newer said, and which side to update", () => {
+        const ours = serviceInfo(TRAINER_SERVICE).classIdentifier
+        const v = interfaceVersion(ours)
+        const older = firmwareProblem({ trainerFound: false, otherTrainerInterface: ours - 0x100, firmware: { programName: "pft", programVersion: "v0.0.9" }, where })!
+        expect(older.exitCode).toBe(EXIT.wrongFirmware)
+        expect(older.message).toBe(`this trainer runs firmware pft v0.0.9, which speaks an older version of the trainer interface (version ${v - 1}; this pft speaks version ${v}); ${UPDATE_HINT}`)
+        const newer = firmwareProblem({ trainerFound: false, otherTrainerInterface: ours + 0x100, where })!
+        expect(newer.exitCode).toBe(EXIT.wrongFirmware)
+        expect(newer.message).toContain(`speaks a newer version of the trainer interface (version ${v + 1}`)
+        expect(newer.message).toContain("update pft")
+    })
+    test("another interface version is told by the identifier's version byte, in the pft family, for the trainer's service byte only", async () => {
+        const ours = serviceInfo(TRAINER_SERVICE).classIdentifier
+        // what the function reads of a bus: its devices' announced service classes
+        const busWith = (classes: number[]) => ({ devices: () => [{ services: () => classes.map(c => ({ serviceClass: c })) }] }) as unknown as jd.JDBus
+        expect(otherTrainerInterface(busWith([ours - 0x100]))).toBe(ours - 0x100)
+        expect(otherTrainerInterface(busWith([ours]))).toBeUndefined()
+        // another pft service (the stim supervisor's byte) or a foreign family: not a trainer
+        expect(otherTrainerInterface(busWith([serviceInfo(STIM_CONTROL_SERVICE).classIdentifier + 0x100, 0x12340c03]))).toBeUndefined()
     })
     test.each([
         [{}, "an unnamed program"],

@@ -36,16 +36,23 @@ export interface StimControlStatus {
     running: boolean
     locked: boolean
     lastStop: StimReason
+    /** why the last deliberate start was refused, None once one is taken */
+    lastRefusal: StimReason
     /** [ms] Date.now() when it arrived */
     receivedAtMs: number
 }
 
 function decodeStatus(v: number[]): StimControlStatus {
-    return { levelMa: v[0], peakLevelMa: v[1], stimUsedMs: v[2], running: v[3] !== 0, locked: v[4] !== 0, lastStop: v[5] as StimReason, receivedAtMs: Date.now() }
+    return { levelMa: v[0], peakLevelMa: v[1], stimUsedMs: v[2], running: v[3] !== 0, locked: v[4] !== 0, lastStop: v[5] as StimReason, lastRefusal: (v[6] ?? 0) as StimReason, receivedAtMs: Date.now() }
 }
 
 export class StimControlClient {
-    constructor(readonly service: jd.JDService) {}
+    constructor(private readonly found: jd.JDService) {}
+
+    /** The service now: a restart of the module (a power cycle) makes jacdac-ts replace its service objects (as for the trainer, host/device/trainer-client.ts). */
+    get service(): jd.JDService {
+        return this.found.device.service(this.found.serviceIndex) ?? this.found
+    }
 
     private async send(name: string, values: unknown[]): Promise<void> {
         const cmd = packetInfo(STIM_CONTROL_SERVICE, name, "command")

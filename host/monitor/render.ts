@@ -132,6 +132,7 @@ export function stimLine(s: StimControlStatus | undefined, found: boolean): stri
     const head = s.running ? `stim: ON ${fmt(s.levelMa)} mA` : "stim: off"
     const parts = [head, `peak ${fmt(s.peakLevelMa)} mA`, `used ${mmss(s.stimUsedMs)}`]
     if (s.locked) parts.push("LOCKED (contraindication)")
+    if (!s.running && s.lastRefusal !== StimReason.None) parts.push(`start refused: ${stimReasonName(s.lastRefusal)}`)
     // a fault as the trainer shows it on the LED bar (the stimulator, the electrodes); the others are the session's own
     if (s.lastStop !== StimReason.None) parts.push(`last stop: ${stimReasonName(s.lastStop)}${faultCauseOfStimStop(s.lastStop) > 0 ? " (FAULT)" : ""}`)
     return parts.join("   ")

@@ -200,6 +200,8 @@ export interface StimStatus {
     peakLevelMa: number
     stimUsedMs: number
     lastStop: StimReason
+    /** why the last deliberate start was refused (the rest between sessions too short, the probe out...); None once a start is taken */
+    lastRefusal: StimReason
     droppedStops: number
 }
 
@@ -255,6 +257,7 @@ export class StimSupervisor {
     private batteryOk = false
     private probeIn = false
     private lastStop = StimReason.None
+    private lastRefusal = StimReason.None
     private stops: StopRecord[] = []
     private dropped = 0
     // the step being built
@@ -291,6 +294,7 @@ export class StimSupervisor {
             peakLevelMa: this.peakLevelMa,
             stimUsedMs: this.stimUsedMs,
             lastStop: this.lastStop,
+            lastRefusal: this.lastRefusal,
             droppedStops: this.dropped,
         }
     }
@@ -440,6 +444,7 @@ export class StimSupervisor {
     private start(now: number): void {
         if (this.running) return this.note(StimAction.Refused, StimReason.AlreadyRunning)
         const why = this.startBlocker(now)
+        this.lastRefusal = why
         if (why !== StimReason.None) return this.note(StimAction.Refused, why)
         this.running = true
         this.beginPhase(now)

@@ -112,9 +112,12 @@ describe("the follower's rest between stim sessions", () => {
             const f = new TrainerFollower(10)
             f.setProgram(program())
             f.restBeforeBoot(restMs, 1000)
-            const s = session(f, new StimSupervisor(), 1000, 20_000)
+            const sup = new StimSupervisor()
+            const s = session(f, sup, 1000, 20_000)
             expect(s.restMs).toBe(restMs)
             expect(s.started).toBe(runs)
+            // the status says why (services/stimcontrol.md last_refusal; pft monitor shows it)
+            expect(sup.status().lastRefusal).toBe(runs ? StimReason.None : StimReason.SessionRestTooShort)
         }
     })
 

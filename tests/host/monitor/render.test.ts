@@ -4,7 +4,7 @@ import type { LiveReport, RunnerReport } from "../../../host/device/trainer-clie
 import type { StimControlStatus } from "../../../host/device/stim-control-client"
 import { alertLine, MonitorState, programLine, renderMonitor, scaleTop, sparkline, stimLine } from "../../../host/monitor/render"
 import { FaultCause, Notice } from "../../../src/core/runner/types"
-import { StimReason } from "../../../src/core/stim/reasons"
+import { StimReason, stimReasonName } from "../../../src/core/stim/reasons"
 
 function live(over: Partial<LiveReport> = {}): LiveReport {
     return {
@@ -46,7 +46,7 @@ function runner(over: Partial<RunnerReport> = {}): RunnerReport {
 }
 
 function stim(over: Partial<StimControlStatus> = {}): StimControlStatus {
-    return { levelMa: 0, peakLevelMa: 0, stimUsedMs: 0, running: false, locked: false, lastStop: StimReason.None, receivedAtMs: 0, ...over }
+    return { levelMa: 0, peakLevelMa: 0, stimUsedMs: 0, running: false, locked: false, lastStop: StimReason.None, lastRefusal: StimReason.None, receivedAtMs: 0, ...over }
 }
 
 describe("pft monitor's program, stimulation and fault lines", () => {
@@ -69,6 +69,9 @@ describe("pft monitor's program, stimulation and fault lines", () => {
         expect(stimLine(stim({ lastStop: StimReason.BusLost }), true)).toContain("(FAULT)")
         expect(stimLine(stim({ lastStop: StimReason.StopButton }), true)).not.toContain("FAULT")
         expect(stimLine(stim({ locked: true, lastStop: StimReason.Contraindication }), true)).toContain("LOCKED (contraindication)")
+        // a refused start says why (here the rest between stim sessions), until a start is taken
+        expect(stimLine(stim({ lastRefusal: StimReason.SessionRestTooShort }), true)).toBe(`stim: off   peak 0.0 mA   used 0:00   start refused: ${stimReasonName(StimReason.SessionRestTooShort)}`)
+        expect(stimLine(stim({ running: true, levelMa: 1, lastRefusal: StimReason.SessionRestTooShort }), true)).not.toContain("refused")
     })
 
     test("a runner fault is named as the patient guide counts it; battery low is said", () => {

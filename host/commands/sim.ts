@@ -58,6 +58,7 @@ async function serve(opts: SimOptions): Promise<void> {
         stimFirmware: true,
         logFirmware: true,
         logDir: join(repoRoot(), ".devicescript", "log-vm"),
+        stimDir: join(repoRoot(), ".devicescript", "stim-vm"),
         onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined,
     }).catch(e => {
         throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)

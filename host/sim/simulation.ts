@@ -49,6 +49,12 @@ export interface SimulationOptions {
      * `flash.img` persist between runs); default: a new one, removed at stop
      */
     logDir?: string
+    /**
+     * the directory the stim module's VM runs in, kept after the simulation
+     * (its settings, the rest record among them, persist between runs);
+     * default: a new one, removed at stop
+     */
+    stimDir?: string
     /** sectors of the simulated chip (default 256: 1 MB, a quick boot; the board's W25Q128JV has 4096) */
     flashSectors?: number
 }
@@ -209,7 +215,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
         let stim: ModuleVmSim | undefined
         if (options.stimFirmware) {
-            const stimDir = await buildInDir("src/main_stim.ts", "stim")
+            const stimDir = await buildInDir("src/main_stim.ts", "stim", options.stimDir)
             stimVm = await runModuleVm(stimDir, "stim", STIM_VM_DEVICE_ID)
             stim = {
                 vm: () => stimVm as ManagedProcess,

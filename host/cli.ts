@@ -67,10 +67,12 @@ deviceOpts(programs.command("pull").description("write the program the device ru
     .option("-o, --out <file>", "where to write it (default: standard output)")
     .action(async opts => (await import("./commands/program-show")).runProgramPull(opts))
 
-program
-    .command("monitor")
-    .description("the trainer live in the terminal: EMG and pressure traces, session, cue, rep, probe; keys s start, x stop, p pause, m mark, q quit")
-    .option("--url <ws>", "simulator bus websocket", "ws://127.0.0.1:8081/")
+// over USB as every device command (it used to reach only the simulator bus)
+deviceOpts(
+    program
+        .command("monitor")
+        .description("the trainer live in the terminal: EMG and pressure traces, session, cue, rep, program phase and target, stimulation, faults; keys s start, x stop, p pause, m mark, q quit")
+)
     .option("-d, --duration <s>", "stop after this many seconds and print the last screen (scripts)", parseFloat)
     .option("--marks <file>", "append the therapist's marks to this CSV file")
     .action(async opts => (await import("./commands/monitor")).runMonitor(opts))

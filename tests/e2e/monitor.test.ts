@@ -1,6 +1,7 @@
 // `pft monitor` against the simulated trainer with a patient on the probe
 // at 100 samples/s, and the stimulator module's firmware on the bus: the
-// screen follows the device live and shows the stimulation's status.
+// screen follows the device live and shows the stimulation's status, over
+// the simulator bus and over USB serial (the pty bridge, as on a real port).
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
@@ -9,6 +10,11 @@ import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient
 import { startProbeFeed, type ProbeFeed } from "../../host/sim/probe-feed"
 import { hostProbe } from "../../host/sim/probe-server"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
+import { socatAvailable, startPtyBridge, type PtyBridge } from "../../host/transport/pty-bridge"
+import { SIM_BUS_URL } from "../../host/transport/sim-bus"
+
+const hasSocat = socatAvailable()
+if (!hasSocat) console.warn("pft monitor over USB serial skipped: socat is missing (apt-get install socat; .ci/run installs it)")
 
 function runCli(args: string[], timeoutMs: number): Promise<{ code: number; out: string }> {
     return new Promise(resolve => {
@@ -27,6 +33,7 @@ function runCli(args: string[], timeoutMs: number): Promise<{ code: number; out:
 describe("pft monitor", () => {
     let sim: Simulation | undefined
     let feed: ProbeFeed | undefined
+    let bridge: PtyBridge | undefined
 
     beforeAll(async () => {
         sim = await startSimulation({ stimFirmware: true })
@@ -35,12 +42,13 @@ describe("pft monitor", () => {
     }, 60000)
 
     afterAll(async () => {
+        await bridge?.stop()
         feed?.stop()
         await sim?.stop()
     })
 
-    test("shows the live probe, its state, the EMG trace, the program and the stimulation, and exits after --duration", async () => {
-        const r = await runCli(["monitor", "--duration", "4"], 30000)
+    const screen = async (args: string[]) => {
+        const r = await runCli(["monitor", "--duration", "4", ...args], 30000)
         expect(r.code, r.out).toBe(0)
         expect(r.out).toContain("pft monitor")
         expect(r.out).toMatch(/probe (zeroing|ready)/)
@@ -52,5 +60,15 @@ describe("pft monitor", () => {
         // no program session runs; the stim module was found on the bus and its status read: off, nothing used
         expect(r.out).toContain("program: - (none running)")
         expect(r.out).toContain("stim: off   peak 0.0 mA   used 0:00")
+    }
+
+    test("shows the live probe, its state, the EMG trace, the program and the stimulation, and exits after --duration", async () => {
+        await screen([])
+    }, 60000)
+
+    test.skipIf(!hasSocat)("the same over USB serial (pty bridge)", async () => {
+        bridge = await startPtyBridge({ busUrl: SIM_BUS_URL })
+        await screen(["--port", bridge.hostPath])
+        expect(bridge.stats.badFrames).toBe(0)
     }, 60000)
 })

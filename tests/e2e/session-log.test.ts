@@ -4,7 +4,8 @@
 // the short program. The log module records every session from what the
 // trainer reports; one session loses the log module's power half-way (its
 // VM killed); the week is pulled as `pft logs pull` does, cut half-way and
-// resumed, archived once, acknowledged, and the module frees the space.
+// resumed over USB serial (the pty bridge), archived once, acknowledged,
+// and the module frees the space.
 // What the archive holds is checked against what the patient model and the
 // trainer reported.
 import { mkdtempSync, rmSync } from "node:fs"
@@ -24,6 +25,7 @@ import { ccmRecordCipher, deriveLogKey } from "../../host/logs/cipher"
 import { PullError, pullLogs, type PullReport } from "../../host/logs/pull"
 import { runLogsPull } from "../../host/commands/logs-pull"
 import { SIM_BUS_URL } from "../../host/transport/sim-bus"
+import { socatAvailable, startPtyBridge } from "../../host/transport/pty-bridge"
 import { FlakyLogSource, MAX_READ_BYTES } from "../../host/logs/source"
 import { createClinicKey } from "../../host/program/clinic-key"
 import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient"
@@ -178,12 +180,15 @@ test(
         firstTry.close()
         expect((await log.readStatus()).unarchivedSessions).toBe(DAYS)
 
-        // `pft logs pull` over the simulator's bus resumes: it reads only what is not archived yet, then acknowledges
+        // `pft logs pull` resumes: it reads only what is not archived yet, then acknowledges. Over USB serial (the
+        // pty bridge to the simulator, as on a real port) where socat is there, else over the simulator's bus.
+        const bridge = socatAvailable() ? await startPtyBridge({ busUrl: SIM_BUS_URL }) : undefined
+        const usb = bridge ? { port: bridge.hostPath } : { url: SIM_BUS_URL }
         const pullCommand = async () => {
             const out: string[] = []
             const spy = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")))
             try {
-                await runLogsPull({ archive: archiveFile, keyFile: join(dir, "clinic.json"), url: SIM_BUS_URL, json: true })
+                await runLogsPull({ archive: archiveFile, keyFile: join(dir, "clinic.json"), ...usb, json: true })
             } finally {
                 spy.mockRestore()
             }
@@ -242,6 +247,9 @@ test(
         const after = await log.readStatus()
         expect(after.unarchivedSessions).toBe(0)
         expect(after.unarchivedBytes).toBe(0)
+        // the pulls went through the "USB" port: frames both ways, none malformed
+        if (bridge) expect([bridge.stats.toBus > 0, bridge.stats.toHost > 0, bridge.stats.badFrames]).toEqual([true, true, 0])
+        await bridge?.stop()
         archive.close()
     },
     6 * 60_000

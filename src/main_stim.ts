@@ -64,9 +64,9 @@ class StimControlServer extends Server implements ds.PftStimControlServerSpec {
         this.lastTrainerMs = ds.millis()
     }
 
-    status(): [number, number, number, number, number, number, number] {
+    status(): [number, number, number, number, number, number, number, number] {
         const s = this.out.status()
-        return [s.levelMa, s.peakLevelMa, Math.round(s.stimUsedMs), s.running ? 1 : 0, s.locked ? 1 : 0, s.lastStop, s.lastRefusal]
+        return [s.levelMa, s.peakLevelMa, Math.round(s.stimUsedMs), s.running ? 1 : 0, s.locked ? 1 : 0, s.lastStop, s.lastRefusal, s.refusedStarts]
     }
 
     async pushStatus() {
@@ -84,7 +84,7 @@ new TrainerLink(out, PROBE_STIM_ELECTRODE_AREA_CM2, () => {
 // the trainer's silence stops the output (it alone sees the stop button), and the status goes out when it changes
 let running = false
 let lastStop = 0
-let lastRefusal = 0
+let refusedStarts = 0
 setInterval(async () => {
     let s = out.status()
     const silentMs = ds.millis() - server.lastTrainerMs
@@ -93,10 +93,10 @@ setInterval(async () => {
         out.signal(StimEventKind.TrainerLost, silentMs)
         s = out.status()
     }
-    if (s.running !== running || s.lastStop !== lastStop || s.lastRefusal !== lastRefusal) {
+    if (s.running !== running || s.lastStop !== lastStop || s.refusedStarts !== refusedStarts) {
         running = s.running
         lastStop = s.lastStop
-        lastRefusal = s.lastRefusal
+        refusedStarts = s.refusedStarts
         await server.pushStatus()
     }
 }, WATCH_MS)

@@ -38,12 +38,14 @@ export interface StimControlStatus {
     lastStop: StimReason
     /** why the last deliberate start was refused, None once one is taken */
     lastRefusal: StimReason
+    /** deliberate starts refused since the module's boot, modulo 256 */
+    refusedStarts: number
     /** [ms] Date.now() when it arrived */
     receivedAtMs: number
 }
 
 function decodeStatus(v: number[]): StimControlStatus {
-    return { levelMa: v[0], peakLevelMa: v[1], stimUsedMs: v[2], running: v[3] !== 0, locked: v[4] !== 0, lastStop: v[5] as StimReason, lastRefusal: (v[6] ?? 0) as StimReason, receivedAtMs: Date.now() }
+    return { levelMa: v[0], peakLevelMa: v[1], stimUsedMs: v[2], running: v[3] !== 0, locked: v[4] !== 0, lastStop: v[5] as StimReason, lastRefusal: (v[6] ?? 0) as StimReason, refusedStarts: v[7] ?? 0, receivedAtMs: Date.now() }
 }
 
 export class StimControlClient {

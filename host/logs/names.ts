@@ -6,6 +6,7 @@ import { EventCode, LogChannel, PhaseOutcome, SessionOutcome, StopCause } from "
 import { RepFlag } from "../../src/core/metrics/types"
 import { PHASE_KINDS } from "../../src/core/program/types"
 import { FaultCause } from "../../src/core/runner/types"
+import { stimReasonName } from "../../src/core/stim/reasons"
 
 function lookup(table: Record<number, string>, code: number, what: string): string {
     return table[code] ?? `${what} ${code}`
@@ -24,6 +25,7 @@ const EVENT_NAMES: Record<number, string> = {
     [EventCode.StoreDroppedArchived]: "archived sessions dropped from the device",
     [EventCode.PainRating]: "pain rating",
     [EventCode.DilatorSize]: "dilator size",
+    [EventCode.StimRefused]: "stim start refused",
 }
 
 const STOP_CAUSE_NAMES: Record<number, string> = {
@@ -114,6 +116,8 @@ export function describeEvent(e: { code: number; cause: number; value: number; e
             return `${name}: sessions ${e.value}..${e.extra}`
         case EventCode.PainRating:
             return `${name} ${e.value}/10`
+        case EventCode.StimRefused:
+            return `${name}${e.value > 1 ? ` ${e.value} times` : ""} (${stimReasonName(e.cause)})`
         case EventCode.DilatorSize:
             return `${name} ${e.value}${e.extra > 0 ? ` (${(e.extra / 10).toFixed(1)} mm)` : ""}`
         default:

@@ -103,7 +103,14 @@ export class TrainerWatch {
     private stimStatus(p: Buffer) {
         this.out.add(
             this.recorder.stim(
-                { levelMa: p.getAt(0, "f32"), peakLevelMa: p.getAt(4, "f32"), running: p.getAt(12, "u8") !== 0, lastStop: p.getAt(14, "u8") },
+                {
+                    levelMa: p.getAt(0, "f32"),
+                    peakLevelMa: p.getAt(4, "f32"),
+                    running: p.getAt(12, "u8") !== 0,
+                    lastStop: p.getAt(14, "u8"),
+                    lastRefusal: p.length >= 17 ? p.getAt(15, "u8") : 0,
+                    refusedStarts: p.length >= 17 ? p.getAt(16, "u8") : 0,
+                },
                 Math.max(0, this.lastSampleMs)
             )
         )

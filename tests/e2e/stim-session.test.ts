@@ -138,14 +138,16 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
             after.refused = await anotherSession()
             after.refusals = sim.stim!.vm().lines.slice(restartedAt).filter(l => l.includes("stim: start refused"))
             // the host reads why from the module's status (pft monitor shows it)
-            after.lastRefusal = (await stim.status()).lastRefusal
+            const read = await stim.status()
+            after.lastRefusal = read.lastRefusal
+            after.refusedStarts = read.refusedStarts
             // 4 h later by the trainer's clock (the host sets it): the rest is over and the output runs
             await trainer.setWallClock(Math.floor(Date.now() / 1000) + SESSION_REST_MIN_MS / 1000)
             after.rested = await anotherSession()
             sessionsOver = true
         }
         /** after the session above: one more, on the same probe feed, into its stim phase; 4 Up presses; the stop button */
-        const after: { refused?: { peakMa: number }; refusals?: string[]; lastRefusal?: number; rested?: { peakMa: number } } = {}
+        const after: { refused?: { peakMa: number }; refusals?: string[]; lastRefusal?: number; refusedStarts?: number; rested?: { peakMa: number } } = {}
         let sessionsOver = false
         const anotherSession = async () => {
             const from = module.now()
@@ -204,6 +206,8 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         expect(after.refused!.peakMa).toBe(0)
         expect(after.refusals!.some(l => l.includes(`reason ${StimReason.SessionRestTooShort}`))).toBe(true)
         expect(after.lastRefusal).toBe(StimReason.SessionRestTooShort)
+        // counted since the module's boot (the log module records each one)
+        expect(after.refusedStarts).toBe(1)
         expect(after.rested!.peakMa).toBeGreaterThanOrEqual(2 * AMPLITUDE_STEP_MA)
     } finally {
         await sim.stop()

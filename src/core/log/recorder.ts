@@ -144,6 +144,10 @@ export interface StimObservation {
     running: boolean
     /** StimReason of the last stop, 0 none */
     lastStop: number
+    /** StimReason why the last deliberate start was refused, 0 none (services/stimcontrol.md last_refusal; absent from an older module) */
+    lastRefusal?: number
+    /** deliberate starts refused since the module's boot, modulo 256 (absent from an older module) */
+    refusedStarts?: number
 }
 
 export interface SessionStart {
@@ -275,6 +279,7 @@ export class SessionRecorder {
     private stimSeen = false
     private stimRunning = false
     private stimLastStop = 0
+    private stimRefusedStarts = 0
 
     // trace chunk: slot of sample 0, -1 none
     private traceSlot = -1
@@ -429,10 +434,15 @@ export class SessionRecorder {
                 const cause = o.lastStop === StimReason.None ? StopCause.Fault : stopCauseOfStimReason(o.lastStop)
                 this.put(out, eventRecord(t, EventCode.StimStop, cause, o.lastStop, 0))
             }
+            // a start refused in this session (the rest between sessions too short, the probe out...): one event per refusal
+            const refused = o.refusedStarts === undefined ? 0 : o.refusedStarts
+            if (this.stimSeen && refused !== this.stimRefusedStarts && o.lastRefusal !== undefined && o.lastRefusal !== StimReason.None)
+                this.put(out, eventRecord(t, EventCode.StimRefused, o.lastRefusal, (refused - this.stimRefusedStarts) & 255, 0))
         }
         this.stimSeen = true
         this.stimRunning = o.running
         this.stimLastStop = o.lastStop
+        this.stimRefusedStarts = o.refusedStarts === undefined ? 0 : o.refusedStarts
         return out
     }
 

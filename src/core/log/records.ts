@@ -152,8 +152,10 @@ export enum EventCode {
     PainRating = 11,
     /** value: dilator size (kit's size number, >= 1), extra: diameter [mm] x 10, 0 if unknown */
     DilatorSize = 12,
+    /** deliberate stim starts were refused; cause: StimReason of the last (for example SessionRestTooShort), value: how many since the last status seen */
+    StimRefused = 13,
 }
-const EVENT_CODE_MAX = 12
+const EVENT_CODE_MAX = 13
 
 /** A trace sample that is missing (dropout, lead-off, probe out). */
 export const TRACE_MISSING = -32768

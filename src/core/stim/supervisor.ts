@@ -202,6 +202,8 @@ export interface StimStatus {
     lastStop: StimReason
     /** why the last deliberate start was refused (the rest between sessions too short, the probe out...); None once a start is taken */
     lastRefusal: StimReason
+    /** deliberate starts refused since boot, modulo 256: each one is news even when its reason is the last one's */
+    refusedStarts: number
     droppedStops: number
 }
 
@@ -258,6 +260,7 @@ export class StimSupervisor {
     private probeIn = false
     private lastStop = StimReason.None
     private lastRefusal = StimReason.None
+    private refusedStarts = 0
     private stops: StopRecord[] = []
     private dropped = 0
     // the step being built
@@ -295,6 +298,7 @@ export class StimSupervisor {
             stimUsedMs: this.stimUsedMs,
             lastStop: this.lastStop,
             lastRefusal: this.lastRefusal,
+            refusedStarts: this.refusedStarts,
             droppedStops: this.dropped,
         }
     }
@@ -445,7 +449,10 @@ export class StimSupervisor {
         if (this.running) return this.note(StimAction.Refused, StimReason.AlreadyRunning)
         const why = this.startBlocker(now)
         this.lastRefusal = why
-        if (why !== StimReason.None) return this.note(StimAction.Refused, why)
+        if (why !== StimReason.None) {
+            this.refusedStarts = (this.refusedStarts + 1) & 255
+            return this.note(StimAction.Refused, why)
+        }
         this.running = true
         this.beginPhase(now)
         this.note(StimAction.Started, StimReason.None)

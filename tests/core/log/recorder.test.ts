@@ -210,6 +210,7 @@ const EVENT_NAMES: Record<number, string> = {
     [EventCode.Fault]: "fault",
     [EventCode.PainRating]: "pain",
     [EventCode.DilatorSize]: "dilator",
+    [EventCode.StimRefused]: "stim-refused",
 }
 const PHASE_OUTCOMES = ["?", "completed", "gate-not-met", "stopped", "fault"]
 const SESSION_OUTCOMES = ["?", "completed", "stopped", "fault"]
@@ -765,6 +766,22 @@ describe("stim", () => {
         tape.stim(100, { running: false, lastStop: StimReason.StopButton })
         tape.stim(200, { running: true, lastStop: StimReason.StopButton })
         expect(tape.stim(300, { running: false, lastStop: StimReason.StopButton }).map(line)).toEqual([`stim-stop @300 ${StopCause.Button} ${StimReason.StopButton} 0`])
+    })
+
+    test("StimRefused for each refused start in a session, the same reason again included; counted across a lost status; none outside a session", () => {
+        const tape = new Tape()
+        // before the session: remembered, not logged
+        expect(tape.stim(0, { lastRefusal: StimReason.SessionRestTooShort, refusedStarts: 1 })).toEqual([])
+        tape.start()
+        expect(tape.stim(100, { lastRefusal: StimReason.SessionRestTooShort, refusedStarts: 1 })).toEqual([])
+        // the same reason again is a new refusal
+        expect(tape.stim(200, { lastRefusal: StimReason.SessionRestTooShort, refusedStarts: 2 }).map(line)).toEqual([`stim-refused @200 ${StimReason.SessionRestTooShort} 1 0`])
+        // two refusals behind one status (one status lost), and the count wrapping at 256
+        expect(tape.stim(300, { lastRefusal: StimReason.NoStimCaps, refusedStarts: 4 }).map(line)).toEqual([`stim-refused @300 ${StimReason.NoStimCaps} 2 0`])
+        tape.stim(400, { lastRefusal: StimReason.NoStimCaps, refusedStarts: 255 })
+        expect(tape.stim(500, { lastRefusal: StimReason.NoStimCaps, refusedStarts: 0 }).map(line)).toEqual([`stim-refused @500 ${StimReason.NoStimCaps} 1 0`])
+        // a start taken clears the reason: nothing more
+        expect(tape.stim(600, { running: true, lastRefusal: StimReason.None, refusedStarts: 0 })).toEqual([])
     })
 
     test("running true -> false with no reason is a Fault (the supervisor's last-resort stop)", () => {

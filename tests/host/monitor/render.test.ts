@@ -46,7 +46,7 @@ function runner(over: Partial<RunnerReport> = {}): RunnerReport {
 }
 
 function stim(over: Partial<StimControlStatus> = {}): StimControlStatus {
-    return { levelMa: 0, peakLevelMa: 0, stimUsedMs: 0, running: false, locked: false, lastStop: StimReason.None, lastRefusal: StimReason.None, receivedAtMs: 0, ...over }
+    return { levelMa: 0, peakLevelMa: 0, stimUsedMs: 0, running: false, locked: false, lastStop: StimReason.None, lastRefusal: StimReason.None, refusedStarts: 0, receivedAtMs: 0, ...over }
 }
 
 describe("pft monitor's program, stimulation and fault lines", () => {

@@ -14,6 +14,16 @@ export async function findService(bus: jd.JDBus, shortId: string, timeoutMs: num
     }
 }
 
+/**
+ * The service `found` is now. A restart of its device (the trainer restarts
+ * into a newly installed program, a module is power-cycled) makes jacdac-ts
+ * replace the device's service objects, so a client looks it up on the
+ * device each time; subscriptions stay with the object they were made on.
+ */
+export function currentService(found: jd.JDService): jd.JDService {
+    return found.device.service(found.serviceIndex) ?? found
+}
+
 /** Calls `handler` with the unpacked fields of every report of register `register` (spec `shortId`); returns an unsubscribe. */
 export function onRegisterReport(service: jd.JDService, shortId: string, register: string, handler: (values: unknown[]) => void): () => void {
     const code = registerReportCode(shortId, register)

@@ -4,7 +4,7 @@
  */
 import * as jd from "jacdac-ts"
 import { STIM_CONTROL_SERVICE, packetInfo } from "../spec"
-import { findService, onRegisterReport } from "./jd-service"
+import { currentService, findService, onRegisterReport } from "./jd-service"
 import type { StimPhaseSettings } from "../../src/core/stim/plan"
 import type { StimEventKind } from "../../src/core/stim/supervisor"
 import type { StimReason } from "../../src/core/stim/reasons"
@@ -51,9 +51,9 @@ function decodeStatus(v: number[]): StimControlStatus {
 export class StimControlClient {
     constructor(private readonly found: jd.JDService) {}
 
-    /** The service now: a restart of the module (a power cycle) makes jacdac-ts replace its service objects (as for the trainer, host/device/trainer-client.ts). */
+    /** The stim supervisor's service now (through a power cycle of the module: currentService). */
     get service(): jd.JDService {
-        return this.found.device.service(this.found.serviceIndex) ?? this.found
+        return currentService(this.found)
     }
 
     private async send(name: string, values: unknown[]): Promise<void> {

@@ -9,8 +9,9 @@ import { hpaToCmH2O, mvToUv } from "../../src/core/units"
 import type { RepMetrics, RestMetrics, SessionMetrics } from "../../src/core/metrics/types"
 import { Channel } from "../../src/core/session/measurement-session"
 import { PHASE_KINDS } from "../../src/core/program/types"
+import { RunnerFlag } from "../../src/core/protocol/trainer-reports"
 import { TRAINER_SERVICE, packetInfo, registerReportCode } from "../spec"
-import { findService, onRegisterReport } from "./jd-service"
+import { currentService, findService, onRegisterReport } from "./jd-service"
 
 /** A live report, in the units people read. */
 export interface LiveReport {
@@ -134,14 +135,9 @@ export interface ProgramStatusReport {
 export class TrainerClient {
     constructor(private readonly found: jd.JDService) {}
 
-    /**
-     * The trainer service now. A restart of the device (it restarts into a
-     * newly installed program) makes jacdac-ts replace its service objects,
-     * so this looks it up on the device each time; subscriptions stay with
-     * the service object they were made on.
-     */
+    /** The trainer service now (it restarts into a newly installed program: currentService). */
     get service(): jd.JDService {
-        return this.found.device.service(this.found.serviceIndex) ?? this.found
+        return currentService(this.found)
     }
 
     /** Calls `handler` for every live report; returns an unsubscribe. */
@@ -491,16 +487,16 @@ export function decodeRunner(v: unknown[]): RunnerReport {
         state: SESSION_STATES[n[0]] ?? "idle",
         phaseIndex: n[1] ?? -1,
         phaseKind: n[2] === NO_PHASE_KIND ? "" : (PHASE_KINDS[n[2]] ?? ""),
-        gateWork: (flags & 1) !== 0,
-        toning: (flags & 2) !== 0,
-        gateMet: (flags & 4) !== 0,
-        batteryLow: (flags & 8) !== 0,
+        gateWork: (flags & RunnerFlag.GateWork) !== 0,
+        toning: (flags & RunnerFlag.Toning) !== 0,
+        gateMet: (flags & RunnerFlag.GateMet) !== 0,
+        batteryLow: (flags & RunnerFlag.BatteryLow) !== 0,
         gateProgressPct: n[4] ?? 0,
         notice: n[5] ?? 0,
         ratingValue: n[6] ?? 0,
         faultCause: n[7] ?? 0,
         level: n[8] ?? NaN,
-        levelChannel: (flags & 32) !== 0 ? "pressure" : "emg",
+        levelChannel: (flags & RunnerFlag.LevelPressure) !== 0 ? "pressure" : "emg",
         bandLow: n[9] ?? NaN,
         bandHigh: n[10] ?? NaN,
         intensitySteps: n[11] ?? 0,

@@ -80,6 +80,9 @@ const REP_FLAG_NAMES: [number, string][] = [
 
 export const eventName = (code: number) => lookup(EVENT_NAMES, code, "event")
 export const stopCauseName = (code: number) => lookup(STOP_CAUSE_NAMES, code, "cause")
+/** [ms] as m:ss, for stimulation and session times on the therapist's screens */
+export const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`
+
 /** A runner fault (src/core/runner/types.ts FaultCause) in words; undefined for 0 (none) and unknown numbers. */
 export const faultCauseName = (cause: number): string | undefined => FAULT_CAUSE_NAMES[cause]
 export const phaseOutcomeName = (code: number) => lookup(PHASE_OUTCOME_NAMES, code, "outcome")

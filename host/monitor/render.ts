@@ -14,7 +14,7 @@ import { faultCauseOfStimStop } from "../../src/core/runner/stim-fault"
 import { StimReason, stimReasonName } from "../../src/core/stim/reasons"
 import type { StimControlStatus } from "../device/stim-control-client"
 import type { CueReport, LiveReport, RunnerReport, SessionState } from "../device/trainer-client"
-import { faultCauseName } from "../logs/names"
+import { faultCauseName, mmss } from "../logs/names"
 
 /** Eight levels, bottom to top. */
 const BLOCKS = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
@@ -109,7 +109,6 @@ const NOTICES: Record<number, string> = {
 }
 
 const fmt = (v: number, digits = 1) => (Number.isFinite(v) ? v.toFixed(digits) : "-")
-const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`
 
 /** The program line: phase, gate or toning, the level against its target (in the band's channel units). */
 export function programLine(r: RunnerReport | undefined): string {

@@ -10,7 +10,7 @@
 import { EventCode } from "../../src/core/log/records"
 import type { SessionData } from "../archive/queries"
 import { annotations, traceGrid } from "../export/timeline"
-import { describeEvent, faultCauseName, sessionOutcomeName, stopCauseName } from "../logs/names"
+import { describeEvent, faultCauseName, mmss, sessionOutcomeName, stopCauseName } from "../logs/names"
 import { adherence, type Adherence } from "./adherence"
 import { renderCharts, renderSvg, traceSpec, trendCharts, type RenderedChart } from "./charts"
 import { dayStart, type ProgramInfoRow, type ReportData, type SessionPoint } from "./data"
@@ -37,7 +37,6 @@ function eventText(e: { code: number; cause: number; value: number; extra: numbe
     return cause ? `fault: ${cause} (detail ${e.value})` : describeEvent(e)
 }
 
-const mmss = (ms: number) => `${Math.floor(ms / 60_000)}:${String(Math.floor((ms % 60_000) / 1000)).padStart(2, "0")}`
 
 const CSS = `
 :root { color-scheme: light; }

@@ -177,15 +177,14 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     let bus: jd.JDBus | undefined
     let stopped = false
     const dirs: string[] = []
-    let logVm: ManagedProcess | undefined
-    let stimVm: ManagedProcess | undefined
+    /** the module VMs running now (restart() replaces one), stopped before the rest */
+    const moduleVms: ManagedProcess[] = []
     let flash: SimFlashServer | undefined
     const stop = async () => {
         if (stopped) return
         stopped = true
         if (bus) await closeBus(bus).catch(() => {})
-        if (logVm) await logVm.stop()
-        if (stimVm) await stimVm.stop()
+        for (const p of moduleVms) await p.stop()
         for (const p of started.reverse()) await p.stop()
         flash?.close()
         for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -209,22 +208,26 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         }
         return p
     }
+    /** A module's VM started, with restart (a power cut: killed at once, then started again on the same directory). */
+    const moduleVm = async (dir: string, name: string, deviceId: string): Promise<ModuleVmSim> => {
+        let now = await runModuleVm(dir, name, deviceId)
+        moduleVms.push(now)
+        return {
+            vm: () => now,
+            restart: async () => {
+                await now.stop(0)
+                const next = await runModuleVm(dir, name, deviceId)
+                moduleVms[moduleVms.indexOf(now)] = next
+                now = next
+            },
+        }
+    }
     try {
         const devtools = startDevicescript({ name: "devtools", args: ["devtools"], cwd })
         started.push(devtools)
         await devtools.waitForLine(/websocket\s*:\s*ws:\/\/127\.0\.0\.1:8081/, 20000)
         let stim: ModuleVmSim | undefined
-        if (options.stimFirmware) {
-            const stimDir = await buildInDir("src/main_stim.ts", "stim", options.stimDir)
-            stimVm = await runModuleVm(stimDir, "stim", STIM_VM_DEVICE_ID)
-            stim = {
-                vm: () => stimVm as ManagedProcess,
-                restart: async () => {
-                    await stimVm?.stop(0)
-                    stimVm = await runModuleVm(stimDir, "stim", STIM_VM_DEVICE_ID)
-                },
-            }
-        }
+        if (options.stimFirmware) stim = await moduleVm(await buildInDir("src/main_stim.ts", "stim", options.stimDir), "stim", STIM_VM_DEVICE_ID)
         const logDir = options.logFirmware ? await buildInDir("src/main_log.ts", "log", options.logDir) : undefined
         const image = await firmwareImage(cwd, firmware, options.startTimeoutMs ?? 60000)
         const vm = startDevicescript({ name: "vm", args: ["run", image], cwd, onLine: options.onVmLine })
@@ -234,19 +237,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         let log: LogModuleSim | undefined
         if (logDir) {
             flash = await hostFlash(bus, { file: join(logDir, "flash.img"), sectorCount: options.flashSectors ?? SIM_FLASH_SECTORS })
-            const startLogVm = async () => {
-                logVm = await runModuleVm(logDir, "log", LOG_VM_DEVICE_ID)
-            }
-            await startLogVm()
-            const f = flash
-            log = {
-                flash: f,
-                vm: () => logVm as ManagedProcess,
-                restart: async () => {
-                    await logVm?.stop(0)
-                    await startLogVm()
-                },
-            }
+            log = { flash, ...(await moduleVm(logDir, "log", LOG_VM_DEVICE_ID)) }
         }
         return { bus, devtools, vm, stim, log, stop }
     } catch (e) {

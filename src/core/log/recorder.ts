@@ -127,7 +127,7 @@ import {
     type PhaseEndRecord,
     type PhaseStartRecord,
 } from "./records"
-import type { LiveReportFields, RunnerReportFields } from "../protocol/trainer-reports"
+import { RunnerFlag, type LiveReportFields, type RunnerReportFields } from "../protocol/trainer-reports"
 
 /** The trainer's `live` report (services/trainer.md), as received (wire units: hPa, mV; the trace stores cmH2O and uV x10). */
 export type LiveObservation = LiveReportFields
@@ -171,16 +171,6 @@ export interface SessionRecorderOptions {
     repGraceMs?: number
     /** the channel of the runner's level (GateMet, GateNotMet, SpasmSign cause); default LogChannel.Emg */
     levelChannel?: LogChannel
-}
-
-/** Bits of the runner report's `flags` (services/trainer.md `runner`). */
-export enum RunnerFlag {
-    GateWork = 1,
-    Toning = 2,
-    GateMet = 4,
-    BatteryLow = 8,
-    /** the Rating asks the dilator size (else the pain) */
-    DilatorStep = 16,
 }
 
 /** `phase_kind` outside a session (services/trainer.md) */

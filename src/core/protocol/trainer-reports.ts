@@ -4,10 +4,23 @@
  * (src/platform/trainer-reports.ts decodes them) and the core code that
  * takes them (the log recorder, the stim follower).
  *
- * Types only, on purpose: in DeviceScript even a type-only import compiles
- * the imported module into the image (importing the recorder's types cost
- * the stim module ~4 KB); this file compiles to nothing.
+ * Types and an enum only, on purpose: in DeviceScript even a type-only
+ * import compiles the imported module into the image (importing the
+ * recorder's types cost the stim module ~4 KB); this file has no code.
  */
+
+/** Bits of the runner report's `flags` (services/trainer.md `runner`; src/feedback/runner-status.ts sets them). */
+export enum RunnerFlag {
+    GateWork = 1,
+    Toning = 2,
+    GateMet = 4,
+    BatteryLow = 8,
+    /** the Rating asks the dilator size (else the pain) */
+    DilatorStep = 16,
+    /** `level` and the band are pressure (else EMG) */
+    LevelPressure = 32,
+}
+
 /** A `runner` report's fields (services/trainer.md). */
 export interface RunnerReportFields {
     /** SessionState */
@@ -16,7 +29,7 @@ export interface RunnerReportFields {
     phaseIndex: number
     /** index in PHASE_KINDS, 255 none */
     phaseKind: number
-    /** bit 0 gate work, 1 toning, 2 gate met, 3 battery low, 4 dilator step, 5 level in pressure */
+    /** RunnerFlag bits */
     flags: number
     notice: number
     ratingValue: number

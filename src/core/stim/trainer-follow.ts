@@ -48,7 +48,7 @@
 import { lockingFlags } from "../program/phases"
 import type { Program, StimPhase } from "../program/types"
 import { stimSettingsOf } from "../runner/phase-plan"
-import type { RunnerReportFields } from "../protocol/trainer-reports"
+import { RunnerFlag, type RunnerReportFields } from "../protocol/trainer-reports"
 import { RunnerState } from "../runner/types"
 import { StimMode } from "./plan"
 import { StimEventKind, type StimSessionConfig } from "./supervisor"
@@ -66,8 +66,6 @@ export interface FollowEvent {
 
 /** PHASE_KINDS.indexOf("stim") (src/core/program/types.ts; a test checks it) */
 export const STIM_PHASE_KIND = 5
-const FLAG_GATE_WORK = 1
-const FLAG_BATTERY_LOW = 8
 /** ProbeState.Ready (src/core/sensing/pressure-conditioner.ts): inserted and zeroed */
 const PROBE_READY = 2
 
@@ -158,7 +156,7 @@ export class TrainerFollower {
     /** A runner status from the trainer. */
     runner(r: FollowedRunner, nowMs: number): FollowEvent[] {
         const out: FollowEvent[] = []
-        const low = (r.flags & FLAG_BATTERY_LOW) !== 0 ? 1 : 0
+        const low = (r.flags & RunnerFlag.BatteryLow) !== 0 ? 1 : 0
         if (low !== this.batteryLow) {
             this.batteryLow = low
             out.push({ kind: low === 1 ? StimEventKind.BatteryLow : StimEventKind.BatteryOk })
@@ -174,7 +172,7 @@ export class TrainerFollower {
         let stopped = false
         if (this.deliveringIndex >= 0 && want !== this.deliveringIndex) {
             // the session moved on (next phase, gate work, rating), or was paused or stopped
-            const movedOn = r.state === RunnerState.Rating || (r.state === RunnerState.Running && r.phaseIndex !== this.deliveringIndex) || (r.flags & FLAG_GATE_WORK) !== 0
+            const movedOn = r.state === RunnerState.Rating || (r.state === RunnerState.Running && r.phaseIndex !== this.deliveringIndex) || (r.flags & RunnerFlag.GateWork) !== 0
             out.push({ kind: movedOn ? StimEventKind.PhaseEnded : StimEventKind.StopButton })
             this.deliveringIndex = -1
             stopped = true
@@ -213,7 +211,7 @@ export class TrainerFollower {
     /** The program's stim phase the runner is in and should be delivering, -1 none. */
     private stimPhaseAt(r: FollowedRunner): number {
         const p = this.program
-        if (p === null || r.state !== RunnerState.Running || r.phaseKind !== STIM_PHASE_KIND || (r.flags & FLAG_GATE_WORK) !== 0) return -1
+        if (p === null || r.state !== RunnerState.Running || r.phaseKind !== STIM_PHASE_KIND || (r.flags & RunnerFlag.GateWork) !== 0) return -1
         if (r.phaseIndex < 0 || r.phaseIndex >= p.phases.length || p.phases[r.phaseIndex].kind !== "stim") return -1
         return r.phaseIndex
     }

@@ -9,7 +9,6 @@ import { AMPLITUDE_STEP_MA } from "../../../src/core/limits"
 import {
     NO_PHASE_KIND,
     PHASE_EDGE_SLACK_MS,
-    RunnerFlag,
     SessionRecorder,
     STIM_LEVEL_STEP_MA,
     stopCauseOfStimReason,
@@ -19,6 +18,7 @@ import {
     type SessionStart,
     type StimObservation,
 } from "../../../src/core/log/recorder"
+import { RunnerFlag } from "../../../src/core/protocol/trainer-reports"
 import {
     decodeRecord,
     DEFAULT_TRACE_CHUNK_SAMPLES,

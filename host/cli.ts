@@ -25,6 +25,7 @@ program
     .option("--json", "print the measured session (and its score against ground truth) as JSON")
     .option("-v, --verbose", "also print the VM's console output")
     .option("--serve", "keep the simulated trainer running (no session) for other commands, until Ctrl-C")
+    .option("--host-link <link>", "how the host reaches the simulated trainer: sim (its bus) or serial (USB serial framing over a pty bridge; needs socat)", "sim")
     .action(async opts => (await import("./commands/sim")).runSim(opts))
 
 program

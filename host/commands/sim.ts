@@ -2,7 +2,7 @@ import { CliError, EXIT } from "../errors"
 import { runAssessment, type AssessmentRunResult } from "../sim/assessment-run"
 import { join } from "node:path"
 import { repoRoot } from "../paths"
-import { startSimulation } from "../sim/simulation"
+import { HOST_LINKS, startSimulation, type HostLink } from "../sim/simulation"
 import { hostStimulator } from "../sim/stim-server"
 import { PROFILE_NAMES, type ProfileName } from "../sim/patient"
 import { runPatient } from "../sim/patient-run"
@@ -21,6 +21,8 @@ export interface SimOptions {
     json?: boolean
     verbose?: boolean
     serve?: boolean
+    /** sim | serial (SimulationOptions.hostLink) */
+    hostLink?: string
 }
 
 const CUE_WORDS: Record<number, string> = {
@@ -43,6 +45,8 @@ function checkOptions(opts: SimOptions): void {
     if (opts.duration !== undefined && !(opts.duration > 0)) throw new CliError("--duration must be > 0 s", EXIT.usage)
     if (!opts.replay && !(PROFILE_NAMES as readonly string[]).includes(opts.profile))
         throw new CliError(`unknown --profile '${opts.profile}': use one of ${PROFILE_NAMES.join(", ")}`, EXIT.usage)
+    if (opts.hostLink !== undefined && !(HOST_LINKS as readonly string[]).includes(opts.hostLink))
+        throw new CliError(`unknown --host-link '${opts.hostLink}': use ${HOST_LINKS.join(" or ")}`, EXIT.usage)
 }
 
 /**
@@ -84,7 +88,7 @@ export async function runSim(opts: SimOptions): Promise<void> {
     else say(`pft sim: simulated patient '${opts.profile}' (seed ${opts.seed}) at ${opts.speed}x real time`)
 
     say("pft sim: starting the devtools bus and the firmware VM...")
-    const sim = await startSimulation({ onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined }).catch(e => {
+    const sim = await startSimulation({ hostLink: opts.hostLink as HostLink | undefined, onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined }).catch(e => {
         throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)
     })
     let stop: () => void = () => {}

@@ -2,7 +2,9 @@
  * Runs one assessment session on the simulated device end to end: a sample
  * source feeds the probe, the host starts the session once the probe is
  * zeroed, cues go back to whoever listens (the patient model), and at the end
- * every rep and the session summary are read back from the device.
+ * every rep and the session summary are read back from the device. The
+ * probe is fed on the simulator bus; the host talks over the simulation's
+ * host link (`hostBus`: the bus itself or USB serial).
  */
 import { Channel } from "../../src/core/session/measurement-session"
 import { assessmentDurationMs, assessmentSegments, GLAZER_ASSESSMENT } from "../../src/core/protocol/assessment"
@@ -97,7 +99,7 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
     o.onFeed?.(feed)
     const offs: (() => void)[] = []
     try {
-        const trainer = await findTrainer(o.sim.bus, 20000)
+        const trainer = await findTrainer(o.sim.hostBus, 20000)
         let lastSegment = -2
         offs.push(
             trainer.onCue(c => {

@@ -2,20 +2,25 @@
  * A headless simulation: devtools bus + the firmware in the DeviceScript
  * WASM VM + jacdac-ts from Node, with simulated services hosted on the bus.
  *
- * Devtools listens on fixed ports (8081-8083) and keeps the VM's flash in
- * .devicescript/flash/sim.bin of the working directory, so one simulation
- * runs at a time per network namespace: `startSimulation` waits for a
- * running one to finish, then fails with a clear message.
+ * Devtools listens on fixed ports (8081-8083), so one simulation runs at a
+ * time per network namespace: `startSimulation` waits for a running one to
+ * finish, then fails with a clear message. The trainer VM keeps its flash in
+ * .devicescript/flash/sim.bin of its working directory: the repo, or
+ * $PFT_SIM_HOME when set (scripts/test.mjs gives each e2e worker, each in a
+ * namespace of its own, its own directory).
  */
 import { createHash } from "node:crypto"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createConnection } from "node:net"
+import { setTimeout as sleep } from "node:timers/promises"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import * as jd from "jacdac-ts"
 import { repoRoot } from "../paths"
 import { closeBus, connectSimBus, SIM_BUS_URL } from "../transport/sim-bus"
 import { startDevicescript, type ManagedProcess } from "./processes"
+import { startPtyBridge, type PtyBridge } from "../transport/pty-bridge"
+import { openTransport } from "../transport"
 import { hostFlash, type SimFlashServer } from "./flash-server"
 
 export const DEVTOOLS_PORT = 8081
@@ -57,7 +62,20 @@ export interface SimulationOptions {
     stimDir?: string
     /** sectors of the simulated chip (default 256: 1 MB, a quick boot; the board's W25Q128JV has 4096) */
     flashSectors?: number
+    /**
+     * How the host side (the trainer, log and stim clients; `hostBus`)
+     * reaches the devices: "sim", the simulator bus itself (default), or
+     * "serial", USB serial framing through the pty bridge
+     * (host/transport/pty-bridge.ts, needs socat), as a trainer on
+     * /dev/ttyACM0. The simulated hardware (probe, flash chip, output stage)
+     * stays on `bus` either way.
+     */
+    hostLink?: HostLink
 }
+
+/** The host's link to the simulated devices (SimulationOptions.hostLink). */
+export type HostLink = "sim" | "serial"
+export const HOST_LINKS: readonly HostLink[] = ["sim", "serial"]
 
 /** the second VM's device id (any fixed id other than the trainer VM's) */
 export const STIM_VM_DEVICE_ID = "5717c0de00000001"
@@ -67,7 +85,23 @@ export const LOG_VM_DEVICE_ID = "10600de000000001"
 export const SIM_FLASH_SECTORS = 256
 
 export interface Simulation {
+    /** the simulator bus, where the simulated hardware is hosted */
     readonly bus: jd.JDBus
+    /** the bus the host talks to the devices on: `bus` itself, or the USB serial link's (hostLink) */
+    readonly hostBus: jd.JDBus
+    readonly hostLink: HostLink
+    /** how a `pft` command reaches the devices over the host link: its --url or --port */
+    readonly hostConnect: { url: string } | { port: string }
+    /** the pty bridge under the serial host link */
+    readonly bridge?: PtyBridge
+    /**
+     * Runs `fn` with the host link free for another opener, a `pft` command
+     * given `hostConnect`: a serial port takes one opener at a time, as a
+     * real one does, so over USB serial `hostBus` is closed meanwhile and a
+     * new one opened after (find clients on it again). On the simulator bus
+     * it just runs `fn`.
+     */
+    withHostLinkFree<T>(fn: () => Promise<T>): Promise<T>
     readonly devtools: ManagedProcess
     readonly vm: ManagedProcess
     /** the stimulator module's firmware, when asked for (`stimFirmware`) */
@@ -158,11 +192,77 @@ async function firmwareImage(cwd: string, entry: string, timeoutMs: number): Pro
     const cacheDir = join(cwd, ".devicescript", "cache")
     const image = join(cacheDir, `${basename(entry).replace(/\W+/g, "_")}-${hash.digest("hex").slice(0, 16)}.devs`)
     if (existsSync(image)) return image
-    const build = startDevicescript({ name: `build ${entry}`, args: ["build", "--quiet", entry], cwd })
-    await build.waitForExit(timeoutMs)
     mkdirSync(cacheDir, { recursive: true })
-    copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), image)
+    // every build writes .devicescript/bin: simulations starting side by side (e2e workers) build one at a time
+    const release = await lockDir(join(cacheDir, "build.lock"), timeoutMs)
+    try {
+        if (existsSync(image)) return image // built by another worker while this one waited
+        const build = startDevicescript({ name: `build ${entry}`, args: ["build", "--quiet", entry], cwd })
+        await build.waitForExit(timeoutMs)
+        const partial = `${image}.${process.pid}.tmp`
+        copyFileSync(join(cwd, ".devicescript", "bin", "bytecode.devs"), partial)
+        renameSync(partial, image) // whole or absent, for a reader in another process
+    } finally {
+        release()
+    }
     return image
+}
+
+/**
+ * A lock between processes: the directory `path`, made exclusively. A lock
+ * whose holder died (its pid file names no live process) is taken over.
+ */
+async function lockDir(path: string, timeoutMs: number): Promise<() => void> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+        try {
+            mkdirSync(path)
+            writeFileSync(join(path, "pid"), String(process.pid))
+            return () => rmSync(path, { recursive: true, force: true })
+        } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
+        }
+        const holder = Number(readFileSafe(join(path, "pid")))
+        if (holder > 0 && !processAlive(holder)) rmSync(path, { recursive: true, force: true })
+        else if (Date.now() > deadline) throw new Error(`${path} is held by process ${holder || "?"}: another build is running; try again once it ends`)
+        else await sleep(100)
+    }
+}
+
+function readFileSafe(path: string): string {
+    try {
+        return readFileSync(path, "utf8")
+    } catch {
+        return ""
+    }
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0)
+        return true
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM"
+    }
+}
+
+/** The trainer VM's working directory (its flash lives under it): $PFT_SIM_HOME, else the repo. */
+export function trainerVmDir(): string {
+    return process.env.PFT_SIM_HOME || repoRoot()
+}
+
+/** The firmware entries a simulation runs: the trainer's, the stim module's and the log module's. */
+export const SIM_FIRMWARE_ENTRIES = ["src/main.ts", "src/main_stim.ts", "src/main_log.ts"] as const
+
+/**
+ * Compiles every simulation firmware image not yet in the cache, so that
+ * simulations then started side by side (the e2e workers) never compile:
+ * a build rewrites .devicescript/services.json, which they read.
+ */
+export async function buildSimFirmware(timeoutMs = 120000): Promise<string[]> {
+    const images: string[] = []
+    for (const entry of SIM_FIRMWARE_ENTRIES) images.push(await firmwareImage(repoRoot(), entry, timeoutMs))
+    return images
 }
 
 /** Starts devtools and the firmware VM, and connects a Node bus to them. */
@@ -171,10 +271,14 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const firmware = options.firmware ?? "src/main.ts"
     if (!existsSync(join(cwd, firmware))) throw new Error(`firmware entry ${firmware} not found in ${cwd}`)
     await waitForPortFree(DEVTOOLS_PORT, options.portWaitMs ?? 30000)
-    if (options.clearFlash ?? true) rmSync(join(cwd, ".devicescript", "flash", "sim.bin"), { force: true })
+    const vmDir = trainerVmDir()
+    mkdirSync(vmDir, { recursive: true })
+    if (options.clearFlash ?? true) rmSync(join(vmDir, ".devicescript", "flash", "sim.bin"), { force: true })
 
     const started: ManagedProcess[] = []
     let bus: jd.JDBus | undefined
+    let hostBus: jd.JDBus | undefined
+    let bridge: PtyBridge | undefined
     let stopped = false
     const dirs: string[] = []
     /** the module VMs running now (restart() replaces one), stopped before the rest */
@@ -183,6 +287,8 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const stop = async () => {
         if (stopped) return
         stopped = true
+        if (hostBus && hostBus !== bus) await closeBus(hostBus).catch(() => {})
+        await bridge?.stop()
         if (bus) await closeBus(bus).catch(() => {})
         for (const p of moduleVms) await p.stop()
         for (const p of started.reverse()) await p.stop()
@@ -230,7 +336,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         if (options.stimFirmware) stim = await moduleVm(await buildInDir("src/main_stim.ts", "stim", options.stimDir), "stim", STIM_VM_DEVICE_ID)
         const logDir = options.logFirmware ? await buildInDir("src/main_log.ts", "log", options.logDir) : undefined
         const image = await firmwareImage(cwd, firmware, options.startTimeoutMs ?? 60000)
-        const vm = startDevicescript({ name: "vm", args: ["run", image], cwd, onLine: options.onVmLine })
+        const vm = startDevicescript({ name: "vm", args: ["run", image], cwd: vmDir, onLine: options.onVmLine })
         started.push(vm)
         await vm.waitForLine(/self-deployed|deployed/, options.startTimeoutMs ?? 30000)
         bus = await connectSimBus(SIM_BUS_URL)
@@ -239,7 +345,40 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
             flash = await hostFlash(bus, { file: join(logDir, "flash.img"), sectorCount: options.flashSectors ?? SIM_FLASH_SECTORS })
             log = { flash, ...(await moduleVm(logDir, "log", LOG_VM_DEVICE_ID)) }
         }
-        return { bus, devtools, vm, stim, log, stop }
+        const hostLink = options.hostLink ?? "sim"
+        let hostConnect: Simulation["hostConnect"] = { url: SIM_BUS_URL }
+        let withHostLinkFree: Simulation["withHostLinkFree"] = fn => fn()
+        if (hostLink === "serial") {
+            const b = await startPtyBridge({ busUrl: SIM_BUS_URL })
+            bridge = b
+            hostConnect = { port: b.hostPath }
+            const openHostBus = () => openTransport({ kind: "usb", address: b.hostPath }).connect()
+            hostBus = await openHostBus()
+            withHostLinkFree = async fn => {
+                await closeBus(hostBus!)
+                try {
+                    return await fn()
+                } finally {
+                    hostBus = await openHostBus()
+                }
+            }
+        } else hostBus = bus
+        const simBus = bus
+        return {
+            bus: simBus,
+            get hostBus() {
+                return hostBus!
+            },
+            hostLink,
+            hostConnect,
+            bridge,
+            withHostLinkFree,
+            devtools,
+            vm,
+            stim,
+            log,
+            stop,
+        }
     } catch (e) {
         await stop()
         throw e

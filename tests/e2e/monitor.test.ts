@@ -2,6 +2,7 @@
 // at 100 samples/s, and the stimulator module's firmware on the bus: the
 // screen follows the device live and shows the stimulation's status, over
 // the simulator bus and over USB serial (the pty bridge, as on a real port).
+// e2e-one-link: it runs `pft monitor` over both links itself
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, test } from "vitest"

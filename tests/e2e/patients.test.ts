@@ -13,6 +13,7 @@ import { PROFILE_NAMES, type ProfileName } from "../../host/sim/patient"
 import { runPatient } from "../../host/sim/patient-run"
 import { percentile } from "../../host/sim/scoring"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /** x real time: the 5-minute assessment runs in about 28 s (at 14x the VM still lost no sample; 12x for margin) */
 const SPEED = 12
@@ -61,7 +62,7 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
     })
 
     test("the firmware's metrics match the ground truth", async () => {
-        sim = await startSimulation()
+        sim = await startSimulation({ hostLink: E2E_HOST_LINK })
         const { run, truth, score } = await runPatient({ sim, profile: name, seed: SEED, speed: SPEED })
         const emg = score.emg
         const onset = emg.reps.map(r => Math.abs(r.onsetErrorMs))
@@ -97,5 +98,6 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
         expect(Math.max(...peak), info).toBeLessThanOrEqual(limits.peak)
         // lost samples are counted, and only those the profile's packet loss dropped
         expect(run.summary.emg.samplesLost).toBeLessThanOrEqual(run.droppedSamples)
+        expectHostLinkClean(sim)
     })
 })

@@ -7,6 +7,7 @@ import { Cue } from "../../src/core/protocol/assessment"
 import { runAssessment } from "../../host/sim/assessment-run"
 import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /** the second hold: contractions 0-4 are flicks, 5-9 holds */
 const REMOVED_DURING_REP = 6
@@ -20,7 +21,7 @@ afterEach(async () => {
 })
 
 test("a probe pulled out mid-hold interrupts that rep and the ones after it", async () => {
-    sim = await startSimulation()
+    sim = await startSimulation({ hostLink: E2E_HOST_LINK })
     const model = new PatientModel(makeProfile("typical"), 3)
     const patient = patientSource(model, 100)
     let removeAtMs = Infinity
@@ -45,4 +46,5 @@ test("a probe pulled out mid-hold interrupts that rep and the ones after it", as
     }
     expect(run.summary.emg.repsDone).toBe(REMOVED_DURING_REP)
     expect(run.summary.pressure.repsDone).toBe(REMOVED_DURING_REP)
+    expectHostLinkClean(sim)
 })

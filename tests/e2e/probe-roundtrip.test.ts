@@ -13,6 +13,7 @@ import { hostProbe } from "../../host/sim/probe-server"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
 import { contractionWave } from "../../host/sim/waveforms"
 import { SIM_BUS_URL } from "../../host/transport/sim-bus"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 const RATE_HZ = 100
 const BATCH = 2
@@ -56,7 +57,7 @@ describe("firmware reads the simulated probe", () => {
     let sim: Simulation
 
     beforeAll(async () => {
-        sim = await startSimulation()
+        sim = await startSimulation({ hostLink: E2E_HOST_LINK })
     })
 
     afterAll(async () => {
@@ -67,7 +68,7 @@ describe("firmware reads the simulated probe", () => {
         const probe = hostProbe(sim.bus, RATE_HZ)
         const feed = startProbeFeed({ server: probe, source: wave, sampleRateHz: RATE_HZ, batchSize: BATCH, dropBatch: dropped })
         try {
-            const trainer = await findTrainer(sim.bus, 20000)
+            const trainer = await findTrainer(sim.hostBus, 20000)
             const reports: LiveReport[] = []
             const off = trainer.onLive(r => {
                 if (r.samplesReceived > 0) reports.push(r)
@@ -95,13 +96,14 @@ describe("firmware reads the simulated probe", () => {
     })
 
     test("the wall clock set by the host reads back", async () => {
-        const trainer = await findTrainer(sim.bus, 20000)
+        const trainer = await findTrainer(sim.hostBus, 20000)
         const now = 1_790_000_000
         await trainer.setWallClock(now)
         await trainer.setWallClock(now) // a retried command changes nothing
         const read = await trainer.wallClock()
         expect(read).toBeGreaterThanOrEqual(now)
         expect(read).toBeLessThanOrEqual(now + 2)
+        expectHostLinkClean(sim!)
     })
 
     test("pft devices lists the trainer and the probe", async () => {

@@ -13,6 +13,7 @@ import { createClinicKey } from "../../host/program/clinic-key"
 import { signProgram } from "../../host/program/sign"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
 import { repoRoot } from "../../host/paths"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 function example(name: string, overrides: Partial<Program> = {}): Program {
     const p = JSON.parse(readFileSync(join(repoRoot(), "docs", "examples", name), "utf8")) as Program
@@ -27,8 +28,8 @@ describe("programs on the device", () => {
     const otherKey = createClinicKey({ file: join(dir, "other.json") })
 
     beforeAll(async () => {
-        sim = await startSimulation()
-        trainer = await findTrainer(sim.bus, 20000)
+        sim = await startSimulation({ hostLink: E2E_HOST_LINK })
+        trainer = await findTrainer(sim.hostBus, 20000)
     }, 60000)
 
     afterAll(async () => {
@@ -95,9 +96,10 @@ describe("programs on the device", () => {
     })
 
     test("the program in force survives a restart of the device", async () => {
+        expectHostLinkClean(sim!)
         await sim!.stop()
-        sim = await startSimulation({ clearFlash: false })
-        trainer = await findTrainer(sim.bus, 20000)
+        sim = await startSimulation({ hostLink: E2E_HOST_LINK, clearFlash: false })
+        trainer = await findTrainer(sim.hostBus, 20000)
         const s = await trainer.programStatus()
         expect(s.version).toBe(2)
         expect(s.keyId).toBe(key.keyId)

@@ -7,6 +7,7 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, test } from "vitest"
 import { repoRoot } from "../../host/paths"
+import { E2E_HOST_LINK } from "../helpers/e2e-link"
 
 const run = promisify(execFile)
 
@@ -19,7 +20,7 @@ describe("pft sim --replay", () => {
         for (let i = 0; i < 9000; i++) rows.push(`${i * 10},${(15 + 0.2 * ((i % 7) - 3) / 3).toFixed(3)},${(3 + 0.3 * ((i % 5) - 2) / 2).toFixed(3)}`)
         const file = join(mkdtempSync(join(tmpdir(), "pft-replay-")), "rest.csv")
         writeFileSync(file, rows.join("\n"))
-        const { stdout } = await run(process.execPath, [join(repoRoot(), "bin", "pft.mjs"), "sim", "--replay", file, "--speed", "10", "--json"], {
+        const { stdout } = await run(process.execPath, [join(repoRoot(), "bin", "pft.mjs"), "sim", "--host-link", E2E_HOST_LINK, "--replay", file, "--speed", "10", "--json"], {
             cwd: repoRoot(),
             timeout: 120000,
         })

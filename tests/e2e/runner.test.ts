@@ -19,6 +19,7 @@ import type { PatientProfile, ProfileName } from "../../host/sim/patient"
 import { runPatient, type PatientRunResult } from "../../host/sim/patient-run"
 import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /**
  * x real time: the 76 s program runs in about 40 s. With the runner's LED
@@ -60,8 +61,8 @@ describe("the session runner on the device", () => {
         profile: ProfileName,
         o: { overrides?: Partial<PatientProfile>; act?: (trainer: TrainerClient, now: { cue?: CueReport; sampleTimeMs: number }) => void } = {}
     ): Promise<Seen> {
-        sim = await startSimulation()
-        const trainer = await findTrainer(sim.bus, 20000)
+        sim = await startSimulation({ hostLink: E2E_HOST_LINK })
+        const trainer = await findTrainer(sim.hostBus, 20000)
         expect((await trainer.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
         const pushed = await trainer.pushProgram(signProgram(shortProgram(), key.key).envelope)
         expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
@@ -87,6 +88,7 @@ describe("the session runner on the device", () => {
                 endWhen: s => s === "rating" || s === "done",
                 maxSessionMs: SHORT_PROGRAM_MAX_MS,
             })
+            expectHostLinkClean(sim)
             return { run, trainer, ...seen }
         } finally {
             for (const off of offs) off()

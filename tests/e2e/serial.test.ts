@@ -6,6 +6,7 @@
 // pulling the "cable" (killing socat) mid-transfer must give the clear
 // unplugged error, and the next command must work once it is plugged back.
 // Needs socat (`apt-get install socat`); skipped, saying so, without it.
+// e2e-one-link: it compares the two links itself
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"

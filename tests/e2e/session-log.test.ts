@@ -4,8 +4,9 @@
 // the short program. The log module records every session from what the
 // trainer reports; one session loses the log module's power half-way (its
 // VM killed); the week is pulled as `pft logs pull` does, cut half-way and
-// resumed over USB serial (the pty bridge), archived once, acknowledged,
-// and the module frees the space.
+// resumed, archived once, acknowledged, and the module frees the space. The
+// host side runs over the run's link: the simulator bus, or USB serial (the
+// pty bridge) when scripts/test.mjs runs it with PFT_E2E_LINK=serial.
 // What the archive holds is checked against what the patient model and the
 // trainer reported.
 import { mkdtempSync, rmSync } from "node:fs"
@@ -24,8 +25,6 @@ import { openSessionLogSource } from "../../host/logs/bus-source"
 import { ccmRecordCipher, deriveLogKey } from "../../host/logs/cipher"
 import { PullError, pullLogs, type PullReport } from "../../host/logs/pull"
 import { runLogsPull } from "../../host/commands/logs-pull"
-import { SIM_BUS_URL } from "../../host/transport/sim-bus"
-import { socatAvailable, startPtyBridge } from "../../host/transport/pty-bridge"
 import { FlakyLogSource, MAX_READ_BYTES } from "../../host/logs/source"
 import { createClinicKey } from "../../host/program/clinic-key"
 import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient"
@@ -34,6 +33,7 @@ import { hostProbe } from "../../host/sim/probe-server"
 import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
 import { installProgram } from "../helpers/install-program"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /** x real time: the 76 s program in about 7 s (the patients e2e runs at 12x without losing samples) */
 const SPEED = 12
@@ -87,8 +87,8 @@ test(
     async () => {
         const key = createClinicKey({ file: join(dir, "clinic.json") })
         // 64 sectors (256 KB) hold the week many times over, and the log module's boot reads them in a few seconds over the bus
-        sim = await startSimulation({ logFirmware: true, flashSectors: 64 })
-        let log = await findSessionLog(sim.bus, 20000)
+        sim = await startSimulation({ hostLink: E2E_HOST_LINK, logFirmware: true, flashSectors: 64 })
+        let log = await findSessionLog(sim.hostBus, 20000)
         expect((await log.provisionKey(Buffer.from(key.key))).status).toBe(KeyStatus.Installed)
         let trainer = await installProgram(sim, key, shortProgram())
 
@@ -150,7 +150,7 @@ test(
             feed.stop()
         }
         // the log module has written everything it was given (found again: its restart took it off the bus)
-        log = await findSessionLog(sim.bus, 20000)
+        log = await findSessionLog(sim.hostBus, 20000)
         let status = await log.readStatus()
         for (let i = 0; i < 50 && status.recordingSession !== 0; i++) {
             await sleep(200)
@@ -180,15 +180,14 @@ test(
         firstTry.close()
         expect((await log.readStatus()).unarchivedSessions).toBe(DAYS)
 
-        // `pft logs pull` resumes: it reads only what is not archived yet, then acknowledges. Over USB serial (the
-        // pty bridge to the simulator, as on a real port) where socat is there, else over the simulator's bus.
-        const bridge = socatAvailable() ? await startPtyBridge({ busUrl: SIM_BUS_URL }) : undefined
-        const usb = bridge ? { port: bridge.hostPath } : { url: SIM_BUS_URL }
+        // `pft logs pull` resumes: it reads only what is not archived yet, then acknowledges, over this run's
+        // host link (the simulator's bus, or USB serial: the pty bridge, as on a real port)
         const pullCommand = async () => {
             const out: string[] = []
             const spy = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")))
             try {
-                await runLogsPull({ archive: archiveFile, keyFile: join(dir, "clinic.json"), ...usb, json: true })
+                // the command opens the link itself, as `pft logs pull` in another process would
+                await sim!.withHostLinkFree(() => runLogsPull({ archive: archiveFile, keyFile: join(dir, "clinic.json"), ...sim!.hostConnect, json: true }))
             } finally {
                 spy.mockRestore()
             }
@@ -244,12 +243,11 @@ test(
         const again = await pullCommand()
         expect(archiveTotals(archive)).toEqual(before)
         expect(again.recordsAdded).toBe(0)
+        log = await findSessionLog(sim!.hostBus, 20000) // the host link was opened again after the command
         const after = await log.readStatus()
         expect(after.unarchivedSessions).toBe(0)
         expect(after.unarchivedBytes).toBe(0)
-        // the pulls went through the "USB" port: frames both ways, none malformed
-        if (bridge) expect([bridge.stats.toBus > 0, bridge.stats.toHost > 0, bridge.stats.badFrames]).toEqual([true, true, 0])
-        await bridge?.stop()
+        expectHostLinkClean(sim!)
         archive.close()
     },
     6 * 60_000

@@ -25,6 +25,7 @@ import { Cue } from "../../src/core/protocol/assessment"
 import { ButtonKind } from "../../src/core/runner/types"
 import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA } from "../../src/core/limits"
 import { installProgram } from "../helpers/install-program"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /** x real time for the patient and the trainer; the stim module's ETS times (work, rest, ramps) run on its own clock, in real time */
 const SPEED = 2
@@ -87,7 +88,7 @@ interface Attempt {
 
 test("ETS: a contraction she cannot hold is assisted, only after her true fall below the trigger; one she holds is not; nothing at rest", async () => {
     const key = createClinicKey({ file: join(dir, "clinic.json") })
-    const sim = await startSimulation({ stimFirmware: true })
+    const sim = await startSimulation({ hostLink: E2E_HOST_LINK, stimFirmware: true })
     try {
         const module = hostStimulator(sim.bus)
         module.setLoad(500)
@@ -196,6 +197,7 @@ test("ETS: a contraction she cannot hold is assisted, only after her true fall b
         // the held one: no assist from her contraction to the end of the test
         expect(Math.max(0, ...timeline.filter(e => e.atMs >= attempts[2].contractWallMs).map(e => e.targetMa))).toBe(0)
         expect(steepestRise(timeline)).toBeLessThanOrEqual(AMPLITUDE_RAMP_MAX_MA_PER_S / 1000 + 1e-9)
+        expectHostLinkClean(sim)
     } finally {
         await sim.stop()
     }

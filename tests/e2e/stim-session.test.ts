@@ -22,6 +22,7 @@ import { Blink, LedColour } from "../../src/core/feedback/led-bar"
 import { StimReason } from "../../src/core/stim/reasons"
 import { AMPLITUDE_RAMP_MAX_MA_PER_S, AMPLITUDE_STEP_MA, SESSION_REST_MIN_MS, STIM_STATUS_TIMEOUT_MS } from "../../src/core/limits"
 import { installProgram } from "../helpers/install-program"
+import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /** [ms] the stop button is pressed on the trainer: its firmware, a runner report and the stim firmware lie between (two VMs, one bus) */
 const BUTTON_TO_OFF_MAX_MS = 150
@@ -56,11 +57,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 test("a program's stim phases: from zero, up to the patient's level and never past the therapist's cap; a pause, the phase's end and a hung trainer stop it, the last shown as the stimulator's fault; the rest between stim sessions outlives the module's power cycle", async () => {
     const key = createClinicKey({ file: join(dir, "clinic.json") })
-    const sim = await startSimulation({ stimFirmware: true })
+    const sim = await startSimulation({ hostLink: E2E_HOST_LINK, stimFirmware: true })
     try {
         const module = hostStimulator(sim.bus)
         module.setLoad(500)
-        const stim = await findStimControl(sim.bus, 20000)
+        const stim = await findStimControl(sim.hostBus, 20000)
         const statuses: StimControlStatus[] = []
         stim.onStatus(s => statuses.push(s))
         // the host sets the trainer's clock: the stim module keeps the end of its last stim session by it
@@ -209,6 +210,7 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         // counted since the module's boot (the log module records each one)
         expect(after.refusedStarts).toBe(1)
         expect(after.rested!.peakMa).toBeGreaterThanOrEqual(2 * AMPLITUDE_STEP_MA)
+        expectHostLinkClean(sim)
     } finally {
         await sim.stop()
     }

@@ -4,6 +4,7 @@
 // stop cause the test injects the fault while stimulating and measures, at the
 // module, the time from the fault to zero output: within 50 ms in simulation,
 // or within the timeout that defines the cause plus 50 ms.
+// e2e-one-link: no host here: the stim rig (host/sim/stim-rig.ts) plays the trainer on the simulator bus, and the simulated output stage is hardware
 import { afterAll, beforeAll, describe, expect, test } from "vitest"
 import { StimRig, waitFor } from "../../host/sim/stim-rig"
 import { StimEventKind } from "../../src/core/stim/supervisor"

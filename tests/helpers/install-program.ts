@@ -10,16 +10,16 @@ import type { Program } from "../../src/core/program/types"
  * Provisions the clinic key on the simulated trainer and installs `program`
  * signed with it, as `pft device provision` and `pft program push` do; the
  * trainer restarts into it (services/trainer.md program_commit), then the
- * host sets its clock as on every connect. Returns the trainer found after
- * the restart.
+ * host sets its clock as on every connect, over the simulation's host link.
+ * Returns the trainer found after the restart.
  */
 export async function installProgram(sim: Simulation, key: ClinicKey, program: Program): Promise<TrainerClient> {
-    const before = await findTrainer(sim.bus, 20000)
+    const before = await findTrainer(sim.hostBus, 20000)
     expect((await before.provisionKey(Buffer.from(key.key))).status).toBe(ProgramStatus.KeyInstalled)
     const pushed = await before.pushProgram(signProgram(program, key.key).envelope)
     expect(pushed.status, pushed.message).toBe(ProgramStatus.Installed)
     await new Promise(r => setTimeout(r, 2000))
-    const trainer = await findTrainer(sim.bus, 20000)
+    const trainer = await findTrainer(sim.hostBus, 20000)
     await trainer.setWallClock(Math.floor(Date.now() / 1000))
     return trainer
 }

@@ -22,6 +22,9 @@ describe("pft binary", () => {
         const profile = await run(process.execPath, [PFT, "sim", "--profile", "nobody"]).catch(e => e)
         expect(profile.code).toBe(2)
         expect(profile.stderr).toContain("use one of typical, weak")
+        const link = await run(process.execPath, [PFT, "sim", "--host-link", "wifi"]).catch(e => e)
+        expect(link.code).toBe(2)
+        expect(link.stderr).toContain("unknown --host-link 'wifi': use sim or serial")
     })
 
     test("a malformed replay file is a usage error naming the line", async () => {

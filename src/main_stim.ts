@@ -15,6 +15,14 @@ import { TrainerLink } from "./stim/trainer-link"
 
 /** [ms] how often the trainer's silence and the status are looked at */
 const WATCH_MS = 50
+/**
+ * [ms] the status goes out again this often when nothing changed: a push
+ * lost on the way (the host's wait for a pause once timed out with the
+ * output already off) is mended within this, as the trainer repeats its
+ * runner report every 500 ms (services/trainer.md). Listeners act on
+ * changes only, so a repeat is harmless.
+ */
+const STATUS_REPEAT_MS = 500
 /** `rest_since_last_session` when no stim session is on record */
 const NO_SESSION_ON_RECORD = 0xffffffff
 
@@ -81,10 +89,12 @@ new TrainerLink(out, PROBE_STIM_ELECTRODE_AREA_CM2, () => {
     server.lastTrainerMs = ds.millis()
 }).start()
 
-// the trainer's silence stops the output (it alone sees the stop button), and the status goes out when it changes
+// the trainer's silence stops the output (it alone sees the stop button), and the status goes out when it
+// changes, and again every STATUS_REPEAT_MS
 let running = false
 let lastStop = 0
 let refusedStarts = 0
+let pushedMs = 0
 setInterval(async () => {
     let s = out.status()
     const silentMs = ds.millis() - server.lastTrainerMs
@@ -93,10 +103,11 @@ setInterval(async () => {
         out.signal(StimEventKind.TrainerLost, silentMs)
         s = out.status()
     }
-    if (s.running !== running || s.lastStop !== lastStop || s.refusedStarts !== refusedStarts) {
+    if (s.running !== running || s.lastStop !== lastStop || s.refusedStarts !== refusedStarts || ds.millis() - pushedMs >= STATUS_REPEAT_MS) {
         running = s.running
         lastStop = s.lastStop
         refusedStarts = s.refusedStarts
+        pushedMs = ds.millis()
         await server.pushStatus()
     }
 }, WATCH_MS)

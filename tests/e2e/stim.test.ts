@@ -65,6 +65,19 @@ describe("the stim supervisor on the stimulator module's firmware", () => {
         await waitFor("zero output", () => rig.module.deliveredNow() === 0)
     }, 60_000)
 
+    test("with nothing changing the status still goes out every 500 ms, the same each time (a lost push is mended)", async () => {
+        await new Promise(r => setTimeout(r, 600)) // the last stop's push is out
+        const from = rig.statuses.length
+        await new Promise(r => setTimeout(r, 2100))
+        const repeats = rig.statuses.slice(from)
+        // 4 in 2.1 s at 500 ms (one may fall at the edges): not a change-only push, not a flood
+        expect(repeats.length).toBeGreaterThanOrEqual(3)
+        expect(repeats.length).toBeLessThanOrEqual(6)
+        const fields = repeats.map(({ receivedAtMs, ...s }) => JSON.stringify(s))
+        expect(new Set(fields).size, fields.join("\n")).toBe(1)
+        expect(repeats[0].running).toBe(false)
+    }, 30_000)
+
     test("the module falls silent: stopped (BusLost) within 50 ms of the 500 ms status timeout", async () => {
         try {
             // (the supervisor counts from the last report it handled: reports reach the VM up to ~150 ms apart, so it can stop sooner)

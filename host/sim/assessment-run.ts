@@ -48,6 +48,8 @@ export interface AssessmentRunResult {
     zeroAtStartCmH2O: number
     /** samples the feed dropped on purpose */
     droppedSamples: number
+    /** samples the feed sent (not dropped) */
+    sentSamples: number
     /** [s] wall time of the session */
     wallSeconds: number
 }
@@ -146,9 +148,10 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         }, (maxSessionMs / speed) * 2 + 30000)
         const wallSeconds = (Date.now() - started) / 1000
         feed.stop()
+        const sentSamples = feed.generated() - dropped
         const reps = { emg: await readAllReps(trainer, Channel.Emg, planned), pressure: await readAllReps(trainer, Channel.Pressure, planned) }
         const summary = { emg: await trainer.readSummary(Channel.Emg), pressure: await trainer.readSummary(Channel.Pressure) }
-        return { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, wallSeconds }
+        return { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, sentSamples, wallSeconds }
     } finally {
         feed.stop()
         for (const off of offs) off()

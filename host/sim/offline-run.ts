@@ -73,6 +73,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
     let sessionStartMs = -1
     let zeroAtStartCmH2O = 0
     let dropped = 0
+    let pushed = 0
     let lost = 0
     let dropping = false
     const pendingCues: { atSeq: number; cue: Cue; repIndex: number }[] = []
@@ -93,6 +94,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
             continue
         }
         session.push(seq, cmH2OToHpa(s.pressureCmH2O), uvToMv(s.emgUv), lost)
+        pushed++
         lost = 0
         o.onSample?.(seq, session, model)
         if ((seq + 1) % batch === 0) session.runDeferred()
@@ -126,7 +128,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
     }
     const reps = { emg: readReps(session, Channel.Emg), pressure: readReps(session, Channel.Pressure) }
     const summary = { emg: readSummary(session, Channel.Emg), pressure: readSummary(session, Channel.Pressure) }
-    const run: AssessmentRunResult = { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, wallSeconds: 0 }
+    const run: AssessmentRunResult = { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, sentSamples: pushed, wallSeconds: 0 }
     const truth = model.truth()
     const releaseMs: Record<number, number> = {}
     for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")

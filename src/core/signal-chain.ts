@@ -40,7 +40,6 @@ export interface SmoothedSample {
 export class SignalChain {
     private readonly pressure: MovingAverage
     private readonly emg: MovingAverage
-    private last: SmoothedSample = { pressureCmH2O: 0, emgUv: 0 }
 
     constructor(options: SignalChainOptions) {
         this.pressure = new MovingAverage(windowSamples(options.pressureWindowMs, options.sampleRateHz))
@@ -49,20 +48,14 @@ export class SignalChain {
 
     /** Takes one sample in wire units and returns the smoothed values. */
     push(pressureHpa: number, emgMv: number): SmoothedSample {
-        this.last = {
+        return {
             pressureCmH2O: hpaToCmH2O(this.pressure.push(pressureHpa)),
             emgUv: mvToUv(this.emg.push(emgMv)),
         }
-        return this.last
-    }
-
-    latest(): SmoothedSample {
-        return this.last
     }
 
     reset(): void {
         this.pressure.reset()
         this.emg.reset()
-        this.last = { pressureCmH2O: 0, emgUv: 0 }
     }
 }

@@ -66,11 +66,6 @@ export class WindowStats {
         if (this.sinceResum >= this.resumEvery) this.resum()
     }
 
-    /** Samples in the window (< length until it fills). */
-    size(): number {
-        return this.count
-    }
-
     isFull(): boolean {
         return this.count === this.length
     }

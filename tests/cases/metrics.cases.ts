@@ -599,6 +599,25 @@ const toneRise = scenario(() => ({
 }))
 const wanderPreCue = scenario(() => wanderScenario(300))
 
+/**
+ * A late reaction on a wandering tone: the cue comes at 3000, the tone
+ * steps from 8 to 9.5 uV at 3300 (inside the rest band of a 1.5 uV rest
+ * noise), and the patient starts a weak 8 uV, 600 ms rise only at 4300.
+ * The rise leaves from 9.5: measured from the pre-cue level (8) its 15 %
+ * and 60 % crossings move and the onset came out 370 ms early; the
+ * level before the rough onset puts it at the start of the rise.
+ */
+const lateOnMovedTone = scenario(() => ({
+    rateHz: 100,
+    rest: 8,
+    noise: 1.5,
+    restLater: 9.5,
+    restLaterFromMs: 3300,
+    segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 3000, 0), rest(Block.Flicks, 2500)],
+    squeezes: [{ startMs: 4300, riseMs: 600, holdMs: 800, fallMs: 500, amp: 8, cosine: true }],
+    options: SHAPE_FIT,
+}))
+
 const noContraction = scenario(() => ({
     rateHz: 50,
     rest: 4,
@@ -910,6 +929,13 @@ export const metricsGroups: MetricsGroup[] = [
         run: wanderPreCue,
         cases: () => [
             { name: "wander: backtracking to the pre-cue level is 50 ms late", actual: () => repOf(wanderPreCue, 0).onsetMs, expected: 3350 + 50, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: a late rise from a tone that moved after the cue",
+        run: lateOnMovedTone,
+        cases: () => [
+            { name: "late reaction: onset within 30 ms of the rise's start, its foot the level before it", actual: () => repOf(lateOnMovedTone, 0).onsetMs, expected: 4300, tolerance: 30 },
         ],
     },
     {

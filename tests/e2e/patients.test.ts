@@ -40,9 +40,11 @@ const LIMITS: Record<ProfileName, Limits> = {
     // wobbly release) from run to run with seed 1, the core's p95 over 16 seeds being 80 / 76 ms
     weak: { onsetMedian: 50, onsetP95: 150, offsetMedian: 50, offsetP95: 270, peak: 6 },
     // the tone wanders by uV during a 1.6 s release, which one channel cannot tell from the release:
-    // offsets ~1.5x what the core gives for seed 1 over cue delays of 1-6 samples (host/sim/offline-run.ts)
-    // (onsets: one rep of 11 has come 280 ms off in a VM run)
-    hypertonic: { onsetMedian: 50, onsetP95: 350, offsetMedian: 300, offsetP95: 800, peak: 6 },
+    // offsets ~1.5x what the core gives for seed 1 over cue delays of 1-6 samples (host/sim/offline-run.ts).
+    // Onsets: core p95 64 ms over 16 seeds, 100 ms with every cue seen 1 s late (a VM behind its feed at
+    // 12x); since the rise is measured from the level just before it, not before the cue (one rep of 11
+    // came 280 ms off before)
+    hypertonic: { onsetMedian: 50, onsetP95: 150, offsetMedian: 300, offsetP95: 800, peak: 6 },
     // after the spasm most reps start high and are not timed: the few left make p95 the worst single rep
     spasm: { onsetMedian: 50, onsetP95: Infinity, offsetMedian: Infinity, offsetP95: Infinity, peak: 6 },
     // envelope noise of 25 % and movement spikes: onsets ride on the noise (the median of 11 reps has
@@ -96,8 +98,10 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
             expect(percentile(offset, 95), info).toBeLessThanOrEqual(limits.offsetP95)
         }
         expect(Math.max(...peak), info).toBeLessThanOrEqual(limits.peak)
-        // lost samples are counted, and only those the profile's packet loss dropped
-        expect(run.summary.emg.samplesLost).toBeLessThanOrEqual(run.droppedSamples)
+        // lost samples are counted, and only those the profile's packet loss dropped, give or take what the
+        // simulated bus itself loses: at 12x with three simulations on two cores it has lost 2-52 samples of a
+        // session's ~32,000 (136 with both cores busy besides), so 1 % (probe-roundtrip.test.ts counts exactly at 1x)
+        expect(run.summary.emg.samplesLost).toBeLessThanOrEqual(run.droppedSamples + 0.01 * run.sentSamples)
         expectHostLinkClean(sim)
     })
 })

@@ -74,8 +74,11 @@
  * same shape):
  *
  * - Onset: RISE_FIT_AFTER_MS after detection, the rise's top is the highest
- *   value since the rough onset and its foot the pre-cue level (mean of the
- *   last preCueMs before the cue). The first upward crossing of 60 % of
+ *   value since the rough onset and its foot the level the rise left from:
+ *   the mean of the preCueMs before the rough onset (not before the cue: a
+ *   patient who reacts a second late gives a wandering tone that second to
+ *   move; over 8 seeds with the cue seen 0.3-1.5 s late, hypertonic onsets'
+ *   p95 went from 138-591 ms to 61-88 ms). The first upward crossing of 60 % of
  *   that height and the last of 15 % before it, interpolated between
  *   samples, give the ramp's start
  *   by the half-cosine's phase at those fractions. Low fractions keep a top
@@ -362,7 +365,7 @@ class RepState {
     windowStartMs = 0
     /** onset backtrack level: the pre-cue level + kLow * sd; -1: use the rest band */
     backLo = -1
-    /** mean of the last preCueMs before the cue (the level the contraction leaves from); valid if hasBase */
+    /** mean of the last preCueMs before the cue, then (after the rise fit) before the rough onset: the level the contraction leaves from; valid if hasBase */
     base = 0
     hasBase = false
     /** [ms] sample time the onset was confirmed */
@@ -1248,13 +1251,17 @@ export class ChannelAnalyzer {
 
     /**
      * Onset from the rise's shape: the 25 % and 75 % crossings of the rise
-     * from the pre-cue level to the highest value since the rough onset give
+     * from the level before the rough onset to the highest value since give
      * the start of a half-cosine rise as 2 * t25 - t75 (see "Shape fit").
      * Keeps the rough onset if the rise is not clear.
      */
     private fitRise(r: RepState, untilMs: number): void {
         r.riseFitted = true
         if (!r.hasBase) return
+        // the foot is the level just before the rough onset, not before the cue: a patient who reacts late
+        // (or the VM's lag at 12x) leaves the tone time to wander between the two
+        const foot = this.preCueMean(r.onsetRawMs)
+        if (foot === foot) r.base = foot
         const top = this.ringMax(r.onsetRawMs, untilMs)
         const amp = top - r.base
         if (!(amp > this.hi - this.restMean)) return

@@ -65,11 +65,6 @@ export class RelaxationGate {
     }
 
     /** [ms] */
-    holdMs(): number {
-        return this.hold
-    }
-
-    /** [ms] */
     timeoutMs(): number {
         return this.timeout
     }

@@ -10,9 +10,8 @@
  * namespace of its own, its own directory).
  */
 import { createHash } from "node:crypto"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs"
 import { createConnection } from "node:net"
-import { setTimeout as sleep } from "node:timers/promises"
 import { tmpdir } from "node:os"
 import { basename, dirname, join } from "node:path"
 import * as jd from "jacdac-ts"
@@ -22,6 +21,7 @@ import { startDevicescript, type ManagedProcess } from "./processes"
 import { startPtyBridge, type PtyBridge } from "../transport/pty-bridge"
 import { openTransport } from "../transport"
 import { hostFlash, type SimFlashServer } from "./flash-server"
+import { lockDir } from "./dir-lock"
 
 export const DEVTOOLS_PORT = 8081
 
@@ -206,44 +206,6 @@ async function firmwareImage(cwd: string, entry: string, timeoutMs: number): Pro
         release()
     }
     return image
-}
-
-/**
- * A lock between processes: the directory `path`, made exclusively. A lock
- * whose holder died (its pid file names no live process) is taken over.
- */
-async function lockDir(path: string, timeoutMs: number): Promise<() => void> {
-    const deadline = Date.now() + timeoutMs
-    for (;;) {
-        try {
-            mkdirSync(path)
-            writeFileSync(join(path, "pid"), String(process.pid))
-            return () => rmSync(path, { recursive: true, force: true })
-        } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
-        }
-        const holder = Number(readFileSafe(join(path, "pid")))
-        if (holder > 0 && !processAlive(holder)) rmSync(path, { recursive: true, force: true })
-        else if (Date.now() > deadline) throw new Error(`${path} is held by process ${holder || "?"}: another build is running; try again once it ends`)
-        else await sleep(100)
-    }
-}
-
-function readFileSafe(path: string): string {
-    try {
-        return readFileSync(path, "utf8")
-    } catch {
-        return ""
-    }
-}
-
-function processAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0)
-        return true
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM"
-    }
 }
 
 /** The trainer VM's working directory (its flash lives under it): $PFT_SIM_HOME, else the repo. */

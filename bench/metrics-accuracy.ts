@@ -30,6 +30,8 @@ interface Row {
     repsExact: boolean
     interruptedFlagged: string
     startedHigh: number
+    /** [ms] p95 of the StartedHigh reps' |onset error| (not in the onset columns) */
+    startedHighOnsetP95: number
     /** [ms] every rep's |onset error|, for pooling */
     onsetErrors: number[]
 }
@@ -53,6 +55,10 @@ function row(profile: string, results: PatientRunResult[]): Row {
         repsExact: emg.every(s => s.repsDone === s.repsExpected),
         interruptedFlagged: emg.map(s => `${s.interruptedFlagged}/${s.interruptedExpected}`).join(" "),
         startedHigh: emg.reduce((a, s) => a + s.startedHigh, 0),
+        startedHighOnsetP95: percentile(
+            emg.flatMap(s => s.startedHighOnsetErrorsMs.map(Math.abs)),
+            95
+        ),
         onsetErrors: onset,
     }
 }
@@ -98,10 +104,10 @@ function coreAccuracy(cueDelaySamples?: number): { rows: Row[]; figures: Figures
 
 function printRows(title: string, rows: Row[]): void {
     console.log(title)
-    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged  started high")
+    console.log("  profile           onset med/p95 ms  offset med/p95 ms  peak max %  (pressure %)  rest err uV (cmH2O)  reps exact  interrupted flagged  started high (onset p95 ms)")
     for (const r of rows)
         console.log(
-            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged.length > 18 ? r.interruptedFlagged.slice(0, 15) + "..." : r.interruptedFlagged.padEnd(18)}  ${r.startedHigh}`
+            `  ${r.profile.padEnd(16)}  ${f(r.onsetMedian).padStart(6)} /${f(r.onsetP95).padStart(5)}    ${f(r.offsetMedian).padStart(6)} /${f(r.offsetP95).padStart(5)}    ${f(r.peakMaxPct, 1).padStart(6)}     (${f(r.pressurePeakMaxPct, 1)})      ${f(r.restErrorUv, 2).padStart(6)} (${f(r.restErrorCmH2O, 2)})        ${r.repsExact ? "yes" : "NO "}         ${r.interruptedFlagged.length > 18 ? r.interruptedFlagged.slice(0, 15) + "..." : r.interruptedFlagged.padEnd(18)}  ${r.startedHigh}${r.startedHigh > 0 ? ` (${f(r.startedHighOnsetP95)})` : ""}`
         )
 }
 

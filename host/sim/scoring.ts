@@ -80,10 +80,13 @@ export interface ChannelScore {
     repsExpected: number
     /**
      * reps the device flagged StartedHigh (already above its onset threshold
-     * at the cue: e.g. after a spasm raised the tone); their onset is the cue
-     * by definition, so they are left out of the timing errors
+     * at the cue: e.g. after a spasm raised the tone); left out of the timing
+     * errors: their onset is the start of a rise on top of the raised tone
+     * when the device finds one, else the cue
      */
     startedHigh: number
+    /** [ms] device - truth onset of those StartedHigh reps, on their own */
+    startedHighOnsetErrorsMs: number[]
     /** truth says interrupted and the device flagged the same rep Interrupted */
     interruptedFlagged: number
     interruptedExpected: number
@@ -146,6 +149,7 @@ function scoreChannel(
     let interruptedExpected = 0
     let repsExpected = 0
     let startedHigh = 0
+    const startedHighOnsetErrorsMs: number[] = []
     for (const t of truth.reps) {
         const interrupted = channel === "emg" ? t.interrupted : false
         const d = deviceReps.find(r => r.repIndex === t.repIndex)
@@ -158,6 +162,7 @@ function scoreChannel(
         if (!d || d.onsetMs < 0) continue
         if (d.flags & RepFlag.StartedHigh) {
             startedHigh++
+            startedHighOnsetErrorsMs.push(d.onsetMs - (t.onsetMs - offset))
             continue
         }
         const peak = truePeak(t, channel, d, offset, trace)
@@ -178,6 +183,7 @@ function scoreChannel(
         repsDone: summary.repsDone,
         repsExpected,
         startedHigh,
+        startedHighOnsetErrorsMs,
         interruptedFlagged,
         interruptedExpected,
         restToneError: pre ? Math.abs(summary.preBaseline.mean + shift - pre.meanUv) : NaN,

@@ -607,6 +607,24 @@ const wanderPreCue = scenario(() => wanderScenario(300))
  * and 60 % crossings move and the onset came out 370 ms early; the
  * level before the rough onset puts it at the start of the rise.
  */
+/**
+ * Started high, then a rise: the tone jumped from 8 to 13 uV (above the
+ * onset band of the pre-baseline) before the cue at 3000, as after a spasm,
+ * and the patient contracts at 3400 on top of it. The rep is flagged
+ * StartedHigh; its onset is the start of the rise from the raised tone,
+ * where it used to be the cue (400 ms early).
+ */
+const startedHighRise = scenario(() => ({
+    rateHz: 100,
+    rest: 8,
+    noise: 0.3,
+    restLater: 13,
+    restLaterFromMs: 2500,
+    segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 3000, 0), rest(Block.Flicks, 2500)],
+    squeezes: [{ startMs: 3400, riseMs: 400, holdMs: 1200, fallMs: 500, amp: 20, cosine: true }],
+    options: SHAPE_FIT,
+}))
+
 const lateOnMovedTone = scenario(() => ({
     rateHz: 100,
     rest: 8,
@@ -929,6 +947,14 @@ export const metricsGroups: MetricsGroup[] = [
         run: wanderPreCue,
         cases: () => [
             { name: "wander: backtracking to the pre-cue level is 50 ms late", actual: () => repOf(wanderPreCue, 0).onsetMs, expected: 3350 + 50, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: started high, then a rise on top of the raised tone",
+        run: startedHighRise,
+        cases: () => [
+            { name: "started high, then a rise: flagged StartedHigh", actual: () => flagOf(startedHighRise, 0, RepFlag.StartedHigh), expected: 1, tolerance: 0 },
+            { name: "started high, then a rise: onset within 30 ms of the rise's start, not the cue", actual: () => repOf(startedHighRise, 0).onsetMs, expected: 3400, tolerance: 30 },
         ],
     },
     {

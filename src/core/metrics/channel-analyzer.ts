@@ -306,14 +306,19 @@ const RISE_PH_LO = 0.253183
 const RISE_PH_HI = 0.564094
 /** [ms] how far before the offset candidate the fall's top is looked for */
 const FALL_FIT_SPAN_MS = 2000
-/** [ms] the fall's top is the highest value this long before its 25 % crossing (2/3 of the slowest fall, 1.8 s) */
+/** [ms] the fall's top is the highest value this long before its 15 % crossing (2/3 of the slowest fall, 1.8 s) */
 const FALL_TOP_SPAN_MS = 1200
 /** [ms] a fall is over when the value changed by less than SETTLE_FRACTION of the contraction's height over this long */
 const SETTLE_MS = 300
 /**
  * The fall is located by its 60 % and 15 % crossings (as the rise, and for
  * the same reasons). A half-cosine fall (1 + cos(pi u)) / 2 is down to f at
- * u = acos(2 f - 1) / pi: 0.435906 for 60 %, 0.746817 for 15 %.
+ * u = acos(2 f - 1) / pi: 0.435906 for 60 %, 0.746817 for 15 %. Tried:
+ * 10 % (nearer the 5 % offset, less extrapolated) took the core's offset
+ * p95 down on seeds 1-16 and 17-32 (hypertonic 438 -> 393 and 389 -> 337
+ * ms, noisy electrode 109 -> 88), but with every cue seen 1 s late
+ * hypertonic went 488 -> 838 ms and one VM rep of 22 came 1.9 s off: kept
+ * at 15 %.
  */
 const FALL_LO = 0.15
 const FALL_HI = 0.6
@@ -1252,9 +1257,10 @@ export class ChannelAnalyzer {
     }
 
     /**
-     * Onset from the rise's shape: the 25 % and 75 % crossings of the rise
+     * Onset from the rise's shape: the 15 % and 60 % crossings of the rise
      * from the level before the rough onset to the highest value since give
-     * the start of a half-cosine rise as 2 * t25 - t75 (see "Shape fit").
+     * the start of a half-cosine rise (by its phases at those fractions,
+     * RISE_PH_*; see "Shape fit").
      * Keeps the rough onset if the rise is not clear.
      */
     private fitRise(r: RepState, untilMs: number): void {
@@ -1282,16 +1288,16 @@ export class ChannelAnalyzer {
 
     /**
      * [ms] Offset from the fall's shape (before the delay correction): the
-     * 75 % and 25 % crossings of the fall from its top to the pre-cue level
-     * give a half-cosine fall's start t75 - (t25 - t75) and duration
-     * 3 * (t25 - t75); the offset is where such a fall is down to
+     * 60 % and 15 % crossings of the fall from its top to `base` give a
+     * half-cosine fall's start and duration (by its phases at those
+     * fractions, FALL_PH_*); the offset is where such a fall is down to
      * RELEASE_FRACTION of its height. -1 if the fall is not clear.
      */
     private fitFall(r: RepState, base: number, atMs: number, untilMs: number): number {
         if (base !== base) return -1
         const minAmp = this.hi - this.restMean
         // the top: first the highest value of the last FALL_FIT_SPAN_MS, then
-        // the highest of the FALL_TOP_SPAN_MS before the fall's 25 % crossing,
+        // the highest of the FALL_TOP_SPAN_MS before the fall's 15 % crossing,
         // so a hold that sagged or wobbled since does not count as its top
         let from = atMs - FALL_FIT_SPAN_MS
         if (from < r.onsetRawMs) from = r.onsetRawMs

@@ -100,7 +100,8 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
         expect(Math.max(...peak), info).toBeLessThanOrEqual(limits.peak)
         // lost samples are counted, and only those the profile's packet loss dropped, give or take what the
         // simulated bus itself loses: at 12x with three simulations on two cores it has lost 2-52 samples of a
-        // session's ~32,000 (136 with both cores busy besides), so 1 % (probe-roundtrip.test.ts counts exactly at 1x)
+        // session's ~32,000 (136 with both cores busy besides), so 1 % (probe-roundtrip.test.ts checks the count
+        // batch by batch at 1x)
         expect(run.summary.emg.samplesLost).toBeLessThanOrEqual(run.droppedSamples + 0.01 * run.sentSamples)
         expectHostLinkClean(sim)
     })

@@ -600,13 +600,23 @@ const toneRise = scenario(() => ({
 const wanderPreCue = scenario(() => wanderScenario(300))
 
 /**
- * A late reaction on a wandering tone: the cue comes at 3000, the tone
- * steps from 8 to 9.5 uV at 3300 (inside the rest band of a 1.5 uV rest
- * noise), and the patient starts a weak 8 uV, 600 ms rise only at 4300.
- * The rise leaves from 9.5: measured from the pre-cue level (8) its 15 %
- * and 60 % crossings move and the onset came out 370 ms early; the
- * level before the rough onset puts it at the start of the rise.
+ * A flick after the rest tone stepped from 8 uV to `toneUv` at `toneFromMs`
+ * (the cue comes at 3000), fitted by shape: the two cases below differ in
+ * where the step lands and when the rise comes.
  */
+function flickOnToneStep(noise: number, toneUv: number, toneFromMs: number, squeeze: Squeeze): Scenario {
+    return {
+        rateHz: 100,
+        rest: 8,
+        noise: noise,
+        restLater: toneUv,
+        restLaterFromMs: toneFromMs,
+        segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 3000, 0), rest(Block.Flicks, 2500)],
+        squeezes: [squeeze],
+        options: SHAPE_FIT,
+    }
+}
+
 /**
  * Started high, then a rise: the tone jumped from 8 to 13 uV (above the
  * onset band of the pre-baseline) before the cue at 3000, as after a spasm,
@@ -614,27 +624,17 @@ const wanderPreCue = scenario(() => wanderScenario(300))
  * StartedHigh; its onset is the start of the rise from the raised tone,
  * where it used to be the cue (400 ms early).
  */
-const startedHighRise = scenario(() => ({
-    rateHz: 100,
-    rest: 8,
-    noise: 0.3,
-    restLater: 13,
-    restLaterFromMs: 2500,
-    segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 3000, 0), rest(Block.Flicks, 2500)],
-    squeezes: [{ startMs: 3400, riseMs: 400, holdMs: 1200, fallMs: 500, amp: 20, cosine: true }],
-    options: SHAPE_FIT,
-}))
+const startedHighRise = scenario(() => flickOnToneStep(0.3, 13, 2500, { startMs: 3400, riseMs: 400, holdMs: 1200, fallMs: 500, amp: 20, cosine: true }))
 
-const lateOnMovedTone = scenario(() => ({
-    rateHz: 100,
-    rest: 8,
-    noise: 1.5,
-    restLater: 9.5,
-    restLaterFromMs: 3300,
-    segments: [preBaseline(2000), rest(Block.Flicks, 1000), work(Block.Flicks, 3000, 0), rest(Block.Flicks, 2500)],
-    squeezes: [{ startMs: 4300, riseMs: 600, holdMs: 800, fallMs: 500, amp: 8, cosine: true }],
-    options: SHAPE_FIT,
-}))
+/**
+ * A late reaction on a wandering tone: the cue comes at 3000, the tone
+ * steps from 8 to 9.5 uV at 3300 (inside the rest band of a 1.5 uV rest
+ * noise), and the patient starts a weak 8 uV, 600 ms rise only at 4300.
+ * The rise leaves from 9.5: measured from the pre-cue level (8) its 15 %
+ * and 60 % crossings move and the onset came out 370 ms early; the
+ * level before the rough onset puts it at the start of the rise.
+ */
+const lateOnMovedTone = scenario(() => flickOnToneStep(1.5, 9.5, 3300, { startMs: 4300, riseMs: 600, holdMs: 800, fallMs: 500, amp: 8, cosine: true }))
 
 const noContraction = scenario(() => ({
     rateHz: 50,

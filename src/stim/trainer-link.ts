@@ -94,10 +94,13 @@ export class TrainerLink {
             this.recordedEnds = f.stimSessionsEnded()
             this.recordedOpen = false
             await writeSetting(REST_RECORD_KEY, storedRestRecord({ open: false, wallS: wallAtS(this.wallS, this.wallReadAtMs, f.lastStimSessionEnd()) }))
+            // on flash once this prints (the simulator saves its flash file within the write)
+            console.log("stim: rest record closed")
         }
         if (f.sessionOn() && f.stimulatedThisSession() && !this.recordedOpen) {
             this.recordedOpen = true
             await writeSetting(REST_RECORD_KEY, storedRestRecord({ open: true, wallS: wallAtS(this.wallS, this.wallReadAtMs, ds.millis()) }))
+            console.log("stim: rest record open")
         }
     }
 

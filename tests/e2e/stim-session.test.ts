@@ -132,8 +132,10 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
             measured.peakLevelMa = lastStatus().peakLevelMa
 
             // The rest between stim sessions outlives the stim module's power cycle: the session above ended
-            // (with the fault) about a minute after it began, and the module wrote its end by the trainer's clock.
-            await sleep(600)
+            // (with the fault) about a minute after it began, and the module writes its end by the trainer's clock.
+            // The power is cut once that record is on flash: the simulator rewrites its whole flash file at each
+            // write, and a kill inside that rewrite loses every setting (docs/safety.md H10, a residual risk).
+            await waitFor("the session's end on the module's flash", () => sim.stim!.vm().lines.some(l => l.includes("stim: rest record closed")), 5000)
             await sim.stim!.restart()
             const restartedAt = sim.stim!.vm().lines.length
             after.refused = await anotherSession()

@@ -34,7 +34,7 @@ export interface LiveReport {
 
 export const PROBE_STATES = ["not inserted", "zeroing", "ready", "removed"] as const
 export type ProbeStateName = (typeof PROBE_STATES)[number]
-export const EMG_CONTACTS = ["unknown", "good", "flat line", "saturated", "jumpy"] as const
+export const EMG_CONTACTS = ["unknown", "good", "flat line", "saturated", "jumpy", "noisy"] as const
 export type EmgContactName = (typeof EMG_CONTACTS)[number]
 
 /** The cue report. */

@@ -76,6 +76,7 @@ const REP_FLAG_NAMES: [number, string][] = [
     [RepFlag.Saturated, "saturated"],
     [RepFlag.StartedHigh, "started high"],
     [RepFlag.NoRelease, "no release"],
+    [RepFlag.PoorContact, "poor EMG contact"],
 ]
 
 export const eventName = (code: number) => lookup(EVENT_NAMES, code, "event")

@@ -110,7 +110,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
                 if (a.button !== undefined) session.button(a.button)
                 if (a.batteryLow) session.batteryLow()
             }
-            log.events.push(...session.takeRunnerEvents())
+            log.events.push(...session.runnerEvents.splice(0))
             const st = session.sessionState()
             if (log.states[log.states.length - 1] !== st) log.states.push(st)
             if (o.maxSessionMs !== undefined && t >= o.maxSessionMs) break
@@ -132,7 +132,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
     const truth = model.truth()
     const releaseMs: Record<number, number> = {}
     for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")
-    log.events.push(...session.takeRunnerEvents())
+    log.events.push(...session.runnerEvents.splice(0))
     return { run, truth, trace, score: scoreSession(run, truth, { trace, releaseMs }), program: log }
 }
 

@@ -62,6 +62,11 @@ export interface TruthExtras {
     releaseMs?: Record<number, number>
 }
 
+/** [%] the peak errors of the reps the device did not flag PoorContact: those its peak target applies to */
+export function peakErrorsPct(reps: RepScore[]): number[] {
+    return reps.filter(r => !r.poorContact).map(r => r.peakErrorPct)
+}
+
 export interface RepScore {
     repIndex: number
     /** [ms] device - truth */
@@ -70,6 +75,12 @@ export interface RepScore {
     offsetErrorMs: number
     /** [%] |device - truth| / truth */
     peakErrorPct: number
+    /**
+     * the device flagged the rep PoorContact (the EMG electrode noisy or
+     * jumpy inside it): its amplitudes carry the artefacts, and the device
+     * says so; scored apart from the peak target (peakErrorsPct)
+     */
+    poorContact: boolean
 }
 
 export interface ChannelScore {
@@ -172,6 +183,7 @@ function scoreChannel(
             onsetErrorMs: d.onsetMs - (t.onsetMs - offset),
             offsetErrorMs: d.offsetMs < 0 || trueOffset < 0 ? NaN : d.offsetMs - (trueOffset - offset),
             peakErrorPct: (Math.abs(d.peak + shift - peak) / peak) * 100,
+            poorContact: (d.flags & RepFlag.PoorContact) !== 0,
         })
     }
     const summary = channel === "emg" ? run.summary.emg : run.summary.pressure

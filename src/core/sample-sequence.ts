@@ -99,12 +99,6 @@ export class SampleSequence {
         return this.lost
     }
 
-
-    /** Sequence number of the last accepted sample, or -1 before any. */
-    lastSeq(): number {
-        return this.expected < 0 ? -1 : wrapSeq(this.expected - 1)
-    }
-
     reset(): void {
         this.expected = -1
         this.received = 0

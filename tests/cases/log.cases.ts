@@ -404,7 +404,7 @@ export const logRecordCases: NumericCase[] = [
 export const logRecordThrowCases: ThrowCase[] = [
     { name: "a pain rating of 11 is refused", run: () => encodeRecord(makeEvent(EventCode.PainRating, 11), FRAME) },
     { name: "a trace chunk of 54 samples is refused", run: () => encodeRecord(makeTrace(MAX_TRACE_SAMPLES + 1, 0), FRAME) },
-    { name: "a rep flag outside RepFlag is refused", run: () => encodeRecord({ ...makeRep(1), flags: 64 }, FRAME) },
+    { name: "a rep flag outside RepFlag is refused", run: () => encodeRecord({ ...makeRep(1), flags: 128 }, FRAME) },
 ]
 
 export const logStoreCases: AsyncNumericCase[] = [

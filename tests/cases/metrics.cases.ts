@@ -82,7 +82,7 @@ export interface Scenario {
     interruptAtMs?: number
     /** value after the interruption (probe out) */
     afterInterrupt?: number
-    /** the sensor's top: values are clipped here and markSaturated is called */
+    /** the sensor's top: values are clipped here and markSample(t, Saturated) is called */
     clipAt?: number
     /** takeFinishedReps() before the sample at these times, and twice after finish() */
     takeAtMs?: number[]
@@ -283,7 +283,7 @@ class RunState {
             if (this.interrupted && s.afterInterrupt !== undefined) v = s.afterInterrupt
             if (s.clipAt !== undefined && v >= s.clipAt) {
                 v = s.clipAt
-                a.markSaturated(t)
+                a.markSample(t, RepFlag.Saturated)
             }
             a.push(t, v)
             this.reference(t, v)

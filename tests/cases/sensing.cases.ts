@@ -579,6 +579,8 @@ export const TEST_EMG: EmgContactOptions = {
     jumpUv: 150,
     jumpWindowMs: 2000,
     jumpCountLimit: 4,
+    noisyStepRatio: 0.15,
+    noisyFloorUv: 1,
 }
 
 /** A live electrode at rest: 5 +- 1 uV envelope (SD 0.58 uV). */
@@ -763,13 +765,60 @@ export const emgCases: NumericCase[] = [
         tolerance: 0,
     },
     {
-        name: "lead-off events are counted per event, not per sample",
+        name: "noisy: a 5 uV envelope moving +-3 uV sample to sample (mean step 2 uV, over 15 % of 5 + 1 uV)",
+        actual: () => feedEmg(new EmgContactMonitor(TEST_EMG), noisy(5, 3, 50, 41)),
+        expected: EmgContact.Noisy,
+        tolerance: 0,
+    },
+    {
+        name: "noisy is relative to the level: the same +-3 uV on a 40 uV contraction is good",
+        actual: () => feedEmg(new EmgContactMonitor(TEST_EMG), noisy(40, 3, 50, 41)),
+        expected: EmgContact.Good,
+        tolerance: 0,
+    },
+    {
+        name: "a quiet rest (1 +- 0.3 uV) is good: the 1 uV floor (without it, a mean step of 0.2 uV would be 20 % of the level)",
+        actual: () => feedEmg(new EmgContactMonitor(TEST_EMG), noisy(1, 0.3, 50, 43)),
+        expected: EmgContact.Good,
+        tolerance: 0,
+    },
+    {
+        name: "a contraction's rise (5 -> 45 uV in 300 ms) then its hold is good",
         actual: () => {
             const m = goodMonitor()
-            feedEmg(m, flat(3, 60))
-            feedEmg(m, live(60, 37))
-            feedEmg(m, flat(1800, 20))
-            feedEmg(m, live(60, 41))
+            const rise: number[] = []
+            for (let i = 1; i <= 15; i++) rise.push(5 + (40 * i) / 15)
+            feedEmg(m, rise)
+            return feedEmg(m, noisy(45, 1, 35, 47))
+        },
+        expected: EmgContact.Good,
+        tolerance: 0,
+    },
+    {
+        name: "one pop is not noise: its two jumps are left out of the steps",
+        actual: () => feedEmg(goodMonitor(), spikes(30, [10], 2, 400)),
+        expected: EmgContact.Good,
+        tolerance: 0,
+    },
+    {
+        name: "noisy recovers to good once a window of quiet signal has passed",
+        actual: () => {
+            const m = new EmgContactMonitor(TEST_EMG)
+            const was = feedEmg(m, noisy(5, 3, 60, 41))
+            return was * 10 + feedEmg(m, live(50, 53))
+        },
+        expected: EmgContact.Noisy * 10 + EmgContact.Good,
+        tolerance: 0,
+    },
+    {
+        name: "lead-off events are counted per event, not per sample",
+        actual: () => {
+            // few samples: the VM kills a long synchronous run (InfiniteLoop)
+            const m = goodMonitor()
+            feedEmg(m, flat(3, 52))
+            feedEmg(m, live(5, 37))
+            feedEmg(m, flat(1800, 12))
+            feedEmg(m, live(12, 41))
             return m.leadOffEvents
         },
         expected: 2,
@@ -801,6 +850,8 @@ export const emgThrowCases: ThrowCase[] = [
                 jumpUv: 150,
                 jumpWindowMs: 2000,
                 jumpCountLimit: 0,
+                noisyStepRatio: 0.15,
+                noisyFloorUv: 1,
             }),
     },
     {
@@ -815,6 +866,8 @@ export const emgThrowCases: ThrowCase[] = [
                 jumpUv: 150,
                 jumpWindowMs: 2000,
                 jumpCountLimit: 4,
+                noisyStepRatio: 0.15,
+                noisyFloorUv: 1,
             }),
     },
     {
@@ -829,6 +882,8 @@ export const emgThrowCases: ThrowCase[] = [
                 jumpUv: 150,
                 jumpWindowMs: 2000,
                 jumpCountLimit: 4,
+                noisyStepRatio: 0.15,
+                noisyFloorUv: 1,
             }),
     },
 ]

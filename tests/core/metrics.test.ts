@@ -208,7 +208,7 @@ describe("core/metrics (properties)", () => {
                             if (e.at !== i) continue
                             if (e.kind === "gap") a.markGap(t, 3)
                             else if (e.kind === "interrupt") a.markInterrupted(t)
-                            else if (e.kind === "saturate") a.markSaturated(t)
+                            else if (e.kind === "saturate") a.markSample(t, RepFlag.Saturated)
                             else a.push(t, NaN)
                         }
                         a.push(t, values[i])

@@ -162,7 +162,7 @@ describe("pressure conditioner properties", () => {
 })
 
 describe("EMG contact properties", () => {
-    test("states are valid, Unknown exactly while no flat window is full, lead-off events count entries into lead-off", () => {
+    test("states are valid, Unknown exactly while no flat window is full (FlatLine and Noisy need one), lead-off events count entries into lead-off", () => {
         fc.assert(
             fc.property(emgSignal, emgOptions, (signal, options) => {
                 const m = new EmgContactMonitor(options)
@@ -174,10 +174,10 @@ describe("EMG contact properties", () => {
                     const st = m.push(v)
                     if (isUsableSample(v)) usable++
                     expect(st).toBe(m.contact())
-                    expect([EmgContact.Unknown, EmgContact.Good, EmgContact.FlatLine, EmgContact.Saturated, EmgContact.Jumpy]).toContain(st)
+                    expect([EmgContact.Unknown, EmgContact.Good, EmgContact.FlatLine, EmgContact.Saturated, EmgContact.Jumpy, EmgContact.Noisy]).toContain(st)
                     // Saturated/Jumpy can show before the window fills (and end before it does)
                     if (usable >= window) expect(st).not.toBe(EmgContact.Unknown)
-                    if (st === EmgContact.FlatLine) expect(usable).toBeGreaterThanOrEqual(window)
+                    if (st === EmgContact.FlatLine || st === EmgContact.Noisy) expect(usable).toBeGreaterThanOrEqual(window)
                     const leadOff = m.leadOff()
                     expect(leadOff).toBe(st === EmgContact.FlatLine || st === EmgContact.Saturated)
                     if (leadOff && !prevLeadOff) entries++

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, test } from "vitest"
 import { RepFlag } from "../../src/core/metrics/types"
 import { PROFILE_NAMES, type ProfileName } from "../../host/sim/patient"
 import { runPatient } from "../../host/sim/patient-run"
-import { percentile } from "../../host/sim/scoring"
+import { peakErrorsPct, percentile } from "../../host/sim/scoring"
 import { startSimulation, type Simulation } from "../../host/sim/simulation"
 import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
@@ -26,7 +26,7 @@ interface Limits {
     /** [ms]; Infinity: not scored (a spasm keeps the tone up: there is no return to rest, and few reps to time) */
     offsetMedian: number
     offsetP95: number
-    /** [%] worst rep */
+    /** [%] worst rep (of those not flagged PoorContact; of the flagged ones on the noisy electrode) */
     peak: number
 }
 
@@ -51,8 +51,9 @@ const LIMITS: Record<ProfileName, Limits> = {
     // ranged 45-240 ms between runs of seed 1) and peaks on the spikes (18 % worst rep); offsets are
     // mostly under 60 ms, but one rep's release can be lost in the noise: 280 ms in one run, 806 ms in
     // another (its p95 of 11 reps, about the worst rep, then 432 ms). The patient reacts to the cues as
-    // they come over the bus, so the VM's load changes what it does from run to run. The device
-    // should flag such reps as poor contact (issue 3; not yet: docs/engineering.md)
+    // they come over the bus, so the VM's load changes what it does from run to run. The device flags
+    // every rep PoorContact (the envelope's steps are over 15 % of its level): its peaks are read 7 %
+    // high at the median (the noise's highest 1 s window), which it now says; held to 25 % still
     noisy_electrode: { onsetMedian: 300, onsetP95: 600, offsetMedian: 80, offsetP95: 900, peak: 25 },
 }
 
@@ -69,8 +70,9 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
         const emg = score.emg
         const onset = emg.reps.map(r => Math.abs(r.onsetErrorMs))
         const offset = emg.reps.map(r => Math.abs(r.offsetErrorMs)).filter(Number.isFinite)
-        const peak = emg.reps.map(r => r.peakErrorPct)
-        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, repsDone: emg.repsDone, repsExpected: emg.repsExpected })
+        const poorContact = run.reps.emg.filter(r => r.flags & RepFlag.PoorContact).length
+        const peak = name === "noisy_electrode" ? emg.reps.map(r => r.peakErrorPct) : peakErrorsPct(emg.reps)
+        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact })
         const limits = LIMITS[name]
 
         // every contraction the patient really did is counted, nothing more
@@ -88,6 +90,9 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
             expect(run.summary.emg.postBaseline.mean - run.summary.emg.preBaseline.mean, info).toBeGreaterThan(4)
             expect(emg.startedHigh).toBeGreaterThan(0)
         } else expect(emg.startedHigh, info).toBe(0)
+        // the electrode check: every rep of the noisy electrode is flagged poor contact, no rep of the others
+        if (name === "noisy_electrode") expect(poorContact, info).toBe(run.reps.emg.length)
+        else expect(poorContact, info).toBe(0)
 
         // rest tone (the first goal for these patients) within 0.8 uV, or the tone's own wander for the overactive ones
         expect(emg.restToneError, info).toBeLessThanOrEqual(name === "hypertonic" || name === "spasm" ? 3 : 0.8)

@@ -175,7 +175,7 @@ const FLAG_ENCRYPTED = 1
 const CRC_BYTES = 4
 const NONCE_TAG = [0x50, 0x46, 0x54, 0x4c] // "PFTL"
 /** RepFlag bits known to this format */
-const REP_FLAGS_MASK = RepFlag.NoContraction | RepFlag.Interrupted | RepFlag.Dropout | RepFlag.Saturated | RepFlag.StartedHigh | RepFlag.NoRelease
+const REP_FLAGS_MASK = RepFlag.NoContraction | RepFlag.Interrupted | RepFlag.Dropout | RepFlag.Saturated | RepFlag.StartedHigh | RepFlag.NoRelease | RepFlag.PoorContact
 
 // ---------------------------------------------------------------- records
 

@@ -675,11 +675,15 @@ export class ChannelAnalyzer {
         if (this.segRest) this.segFrozen = true
     }
 
-    /** The current sample hit the sensor's range: the rep in progress gets Saturated (its peak is a lower bound). */
-    markSaturated(tMs: number): void {
+    /**
+     * The current sample is suspect: the rep in progress gets `flag`
+     * (Saturated: it hit the sensor's range, its peak is a lower bound;
+     * PoorContact: the electrode's noise is in its amplitudes).
+     */
+    markSample(tMs: number, flag: RepFlag): void {
         if (this.done) return
         this.seeTime(tMs)
-        this.flagRep(RepFlag.Saturated)
+        this.flagRep(flag)
     }
 
     /** Reps finished since the last call, in order, each returned once. */

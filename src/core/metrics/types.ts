@@ -21,6 +21,12 @@ export enum RepFlag {
     StartedHigh = 16,
     /** the signal had not returned to the rest band before the next cue */
     NoRelease = 32,
+    /**
+     * the EMG electrode's contact was poor inside the rep (EmgContact Jumpy
+     * or Noisy): timings are still located, but its amplitudes (peak, means,
+     * hold CV, its share of the MVC) carry the artefacts; re-seat the probe
+     */
+    PoorContact = 64,
 }
 
 export interface RepMetrics {

@@ -21,6 +21,14 @@
  *   `jumpUv` within `jumpWindowMs`: movement, electrode pops, a loose probe.
  *   The channel is still connected but its numbers are not to be trusted
  *   for metrics. Note that one pop is two jumps (up, then down).
+ * - Noisy: over the last `flatWindowMs` the envelope's mean sample-to-sample
+ *   change (jumps left out: one pop is not noise) is over `noisyStepRatio` of its mean level plus `noisyFloorUv`.
+ *   The front end's envelope is already RMS-smoothed, so with good contact
+ *   it moves little from one sample to the next at any level; a loose or
+ *   dry electrode (high, changing electrode-tissue impedance) adds broadband
+ *   noise that grows with the level. Connected, but its amplitudes (peak,
+ *   means, hold CV) carry that noise: the session flags the reps
+ *   (RepFlag.PoorContact).
  * - Unknown: fewer than a flat window of samples seen (cannot judge yet).
  * - Good: otherwise.
  *
@@ -49,6 +57,7 @@ export enum EmgContact {
     FlatLine = 2,
     Saturated = 3,
     Jumpy = 4,
+    Noisy = 5,
 }
 
 export interface EmgContactOptions {
@@ -68,6 +77,10 @@ export interface EmgContactOptions {
     jumpWindowMs: number
     /** Jumpy when at least this many jumps fall within jumpWindowMs */
     jumpCountLimit: number
+    /** Noisy when the mean |step| over the flat window is over this fraction of (mean level + noisyFloorUv) */
+    noisyStepRatio: number
+    /** [uV] added to the level for the Noisy test, so a quiet rest's amplifier noise is not read as poor contact */
+    noisyFloorUv: number
 }
 
 /**
@@ -97,6 +110,17 @@ export interface EmgContactOptions {
  * - jumpWindowMs 2000, jumpCountLimit 4: engineering choice. One pop is 2
  *   jumps and is tolerated; two pops (or a burst of motion) within 2 s
  *   mark the channel Jumpy.
+ * - noisyStepRatio 0.15, noisyFloorUv 1: engineering choice from the
+ *   patient model (host/sim/patient), to be checked on recordings. Over 4
+ *   simulated sessions of each profile the ratio (mean |step| / (mean +
+ *   1 uV), 1 s windows) stayed under 0.13 with good contact (typical,
+ *   weak, hypertonic, spasm, lead-off; the weak profile's 12 % tracking
+ *   wobble and the hypertonic tone's wander included) and over 0.14 in 99 %
+ *   of the windows of the noisy electrode (noise 25 % of the level + 1 uV,
+ *   which reads peaks 7 % high at the median). The floor is of the order of
+ *   good surface-EMG baseline noise, about 1 uV (SENIAM, Hermens et al.
+ *   1999; P. Konrad, "The ABC of EMG", Noraxon 2005: baseline noise
+ *   1-2 uV with good skin preparation).
  */
 export const DEFAULT_EMG_CONTACT: EmgContactOptions = {
     sampleRateHz: 100,
@@ -107,10 +131,12 @@ export const DEFAULT_EMG_CONTACT: EmgContactOptions = {
     jumpUv: 150,
     jumpWindowMs: 2000,
     jumpCountLimit: 4,
+    noisyStepRatio: 0.15,
+    noisyFloorUv: 1,
 }
 
 function checkOptions(o: EmgContactOptions): void {
-    requireOptions(o, ["sampleRateHz", "flatWindowMs", "flatSdUv", "saturationUv", "jumpUv", "jumpWindowMs"], ["saturationHoldMs"])
+    requireOptions(o, ["sampleRateHz", "flatWindowMs", "flatSdUv", "saturationUv", "jumpUv", "jumpWindowMs", "noisyStepRatio"], ["saturationHoldMs", "noisyFloorUv"])
     if (windowSamples(o.flatWindowMs, o.sampleRateHz) < 2)
         throw new RangeError("flatWindowMs must cover at least 2 samples")
     if (!(o.jumpCountLimit >= 1) || Math.floor(o.jumpCountLimit) !== o.jumpCountLimit)
@@ -122,6 +148,10 @@ export class EmgContactMonitor {
     private readonly saturation: number
     private readonly jump: number
     private readonly window: WindowStats
+    /** the last flat window's worth of |steps| between consecutive samples, jumps left out */
+    private readonly steps: WindowStats
+    private readonly noisyRatio: number
+    private readonly noisyFloor: number
     private readonly holdSamples: number
     private readonly jumpWindowSamples: number
     private readonly jumpLimit: number
@@ -151,6 +181,9 @@ export class EmgContactMonitor {
         this.saturation = options.saturationUv
         this.jump = options.jumpUv
         this.window = new WindowStats(windowSamples(options.flatWindowMs, options.sampleRateHz))
+        this.steps = new WindowStats(windowSamples(options.flatWindowMs, options.sampleRateHz))
+        this.noisyRatio = options.noisyStepRatio
+        this.noisyFloor = options.noisyFloorUv
         this.holdSamples = windowSamples(options.saturationHoldMs, options.sampleRateHz)
         this.jumpWindowSamples = windowSamples(options.jumpWindowMs, options.sampleRateHz)
         this.jumpLimit = options.jumpCountLimit
@@ -170,12 +203,13 @@ export class EmgContactMonitor {
         this.sampleNo++
         this.window.push(emgUv)
 
-        if (this.hasPrev && Math.abs(emgUv - this.prev) > this.jump) {
+        const step = this.hasPrev ? Math.abs(emgUv - this.prev) : 0
+        if (step > this.jump) {
             this.jumps++
             this.jumpAt[this.jumpNext] = this.sampleNo
             this.jumpNext = this.jumpNext + 1 === this.jumpLimit ? 0 : this.jumpNext + 1
             if (this.jumpsStored < this.jumpLimit) this.jumpsStored++
-        }
+        } else if (this.hasPrev) this.steps.push(step) // a jump is the Jumpy rule's, not noise
         this.hasPrev = true
         this.prev = emgUv
 
@@ -213,6 +247,7 @@ export class EmgContactMonitor {
     /** Back to Unknown with all counters cleared (a new session). */
     reset(): void {
         this.window.reset()
+        this.steps.reset()
         this.jumpNext = 0
         this.jumpsStored = 0
         this.st = EmgContact.Unknown
@@ -232,7 +267,8 @@ export class EmgContactMonitor {
         const full = this.window.isFull()
         if (full && this.window.sd() < this.flatSd) return EmgContact.FlatLine
         if (this.isJumpy()) return EmgContact.Jumpy
-        return full ? EmgContact.Good : EmgContact.Unknown
+        if (!full) return EmgContact.Unknown
+        return this.steps.mean() > this.noisyRatio * (this.window.mean() + this.noisyFloor) ? EmgContact.Noisy : EmgContact.Good
     }
 
     /** The oldest of the last jumpLimit jumps is inside the jump window. */

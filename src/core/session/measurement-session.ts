@@ -18,7 +18,7 @@ import {
     PEAK_WINDOW_MS,
     type ChannelAnalyzerOptions,
 } from "../metrics/channel-analyzer"
-import type { RepMetrics, SessionMetrics } from "../metrics/types"
+import { RepFlag, type RepMetrics, type SessionMetrics } from "../metrics/types"
 import { assessmentSegments, Cue, GLAZER_ASSESSMENT, plannedReps, SegmentKind, type AssessmentOptions, type Segment } from "../protocol/assessment"
 import { DEFAULT_EMG_CONTACT, EmgContact, EmgContactMonitor, type EmgContactOptions } from "../sensing/emg-contact"
 import { DEFAULT_PRESSURE_CONDITIONER, PressureConditioner, ProbeState, type PressureConditionerOptions } from "../sensing/pressure-conditioner"
@@ -61,7 +61,7 @@ export interface MeasurementOptions {
     pressureAnalyzer: ChannelAnalyzerOptions
     assessment: AssessmentOptions
     /**
-     * Runner events kept between two takeRunnerEvents calls (0: none). Each
+     * Runner events kept in runnerEvents until the host empties it (0: none). Each
      * costs ~200 bytes of the device's ~64 KB heap, and the firmware has no
      * reader for them until the session log is wired in; host runs keep them.
      */
@@ -117,8 +117,12 @@ export class MeasurementSession {
     private runnerSegKind = SegmentKind.Rest
     private runnerSegCount = 0
     private runnerProbeReady = false
-    /** runner events since the last takeRunnerEvents (for the log and the host), at most options.runnerEventsKept */
-    private runnerEvents: RunnerEvent[] = []
+    /**
+     * runner events (for the host: it reads and empties the list), at most
+     * options.runnerEventsKept (0 on the device); a field, not a method: a
+     * method costs the device's image bytecode even when only the host calls it
+     */
+    runnerEvents: RunnerEvent[] = []
     private emg: ChannelAnalyzer
     private pressureMetrics: ChannelAnalyzer
     private state = SessionState.Idle
@@ -223,7 +227,7 @@ export class MeasurementSession {
         const kind = this.runner !== null ? this.runnerSegKind : this.segments[this.segmentIndex].kind
         this.pressure.setResting(kind !== SegmentKind.Work)
         if (probe === ProbeState.Ready) {
-            if (this.pressure.saturated()) this.pressureMetrics.markSaturated(t)
+            if (this.pressure.saturated()) this.pressureMetrics.markSample(t, RepFlag.Saturated)
             this.pressureMetrics.push(t, this.lastPressureCmH2O)
         } else {
             // probe out: neither channel measures the muscle
@@ -235,7 +239,8 @@ export class MeasurementSession {
             this.emg.markInterrupted(t)
             return
         }
-        if (this.contact.contact() === EmgContact.Saturated) this.emg.markSaturated(t)
+        // FlatLine and Saturated are lead-off (above); Jumpy or Noisy: connected, but the amplitudes carry artefacts
+        if (this.contact.contact() >= EmgContact.Jumpy) this.emg.markSample(t, RepFlag.PoorContact)
         this.emg.push(t, this.lastEmgUv)
     }
 
@@ -347,13 +352,6 @@ export class MeasurementSession {
         if (this.state !== SessionState.Running) return
         r.batteryLow(this.timeMs)
         this.handleRunnerEvents(this.timeMs)
-    }
-
-    /** Runner events since the last call (phase, gate, spasm, pause, rating...): for the log and the host. */
-    takeRunnerEvents(): RunnerEvent[] {
-        const out = this.runnerEvents
-        this.runnerEvents = []
-        return out
     }
 
     /** The program's runner while one runs (for the LED bar and status); null with the built-in assessment. */

@@ -268,15 +268,15 @@ describe("corruption is detected", () => {
     })
 
     test("a field out of range inside a sound frame is reported with its name and offset", () => {
-        // a rep whose flags byte is 64 (no such RepFlag), framed with a valid CRC
+        // a rep whose flags byte is 128 (no such RepFlag), framed with a valid CRC
         const ok = encodeRecord(makeRep(1), { session: 1, seq: 1 })
         const flagsAt = FRAME_HEADER_BYTES + 4
         const bad = ok.slice(0, ok.length - 4)
-        bad[flagsAt] = 64
+        bad[flagsAt] = 128
         const crc = zlibCrc32(Buffer.from(bad))
         bad.push(crc & 0xff, (crc >>> 8) & 0xff, (crc >>> 16) & 0xff, (crc >>> 24) & 0xff)
         const e = decodeError(() => decodeRecord(bad))
-        expect([e.code, e.offset, e.expected, e.found]).toEqual([DecodeErrorCode.BadValue, flagsAt, "flags in 0..63", "64"])
+        expect([e.code, e.offset, e.expected, e.found]).toEqual([DecodeErrorCode.BadValue, flagsAt, "flags in 0..127", "128"])
     })
 
     test("decodeRecords reports a corrupt record with its offset and goes on after it", () => {

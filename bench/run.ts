@@ -5,6 +5,7 @@ import { benchProbeRate } from "./probe-rate"
 import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
 import { benchMetricsAccuracy } from "./metrics-accuracy"
+import { benchOffsetLimit } from "./offset-limit"
 import { benchSupervisorSoak } from "./supervisor-soak"
 import { benchFaultToOff } from "./fault-to-off"
 import { benchLogPull } from "./log-pull"
@@ -15,6 +16,7 @@ const benches: [string, () => Promise<Figures>][] = [
     ["probe samples through the simulated bus", benchProbeRate],
     ["VM cost of the per-sample path", benchVmCost],
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
+    ["offset error of an overactive patient, by cause", benchOffsetLimit],
     ["stim supervisor random soak", benchSupervisorSoak],
     ["stim fault-to-off at the simulated module, per stop cause", benchFaultToOff],
     ["LED feedback latency (core)", benchFeedbackLatency],

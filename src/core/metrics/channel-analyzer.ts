@@ -335,6 +335,13 @@ const FALL_HI = 0.6
 const FALL_PH_LO = 0.746817
 const FALL_PH_HI = 0.435906
 const SETTLE_FRACTION = 0.1
+/**
+ * [ms] after the let-go cue, a settled value with no fall to fit is taken as
+ * the offset this late: the slowest fall (1.8 s) after a reaction a second
+ * late. 2000 cut the tail further but put late-cue hypertonic offsets' p95
+ * at 671 ms (307 with 3000).
+ */
+const SETTLE_GIVE_UP_MS = 3000
 /** [ms] a settled value with no fall to fit is looked at again this much later (the fit scans the history) */
 const SETTLE_RETRY_MS = 100
 /**
@@ -1209,18 +1216,36 @@ export class ChannelAnalyzer {
     private settleFit(r: RepState, tMs: number): void {
         const off = this.fitFall(r, this.ringMean(tMs - SETTLE_MS, tMs), tMs, tMs)
         // the rest level is only known once measured after the whole fall:
-        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found)
+        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found).
+        // A tone still sinking after the release stretches each new fit a
+        // little further, until the fall leaves the fit's span: the first fit
+        // then stands. A fall too small to fit (a fatigued end of an
+        // endurance hold on a high, wandering tone) gives up SETTLE_GIVE_UP_MS
+        // after the let-go cue: the band's re-entry, fitted as an early
+        // release's, else the settled value's time. Both read tens of seconds
+        // late before (hypertonic, 3 of 96 sessions): the band's re-entry was
+        // taken only at the next cue, by then often a later one
         if (off < 0) {
-            r.settleRetryMs = tMs + SETTLE_RETRY_MS
-            return
-        }
-        if (this.fallEndMs > tMs - SETTLE_MS) {
-            r.settleRetryMs = this.fallEndMs + SETTLE_MS
-            return
+            if (r.fallFitMs < 0) {
+                if (tMs - r.m.cueOffMs < SETTLE_GIVE_UP_MS) {
+                    r.settleRetryMs = tMs + SETTLE_RETRY_MS
+                    return
+                }
+                if (r.candidate) {
+                    this.foundOffset(r)
+                    return
+                }
+            }
+        } else {
+            if (this.fallEndMs > tMs - SETTLE_MS) {
+                if (r.fallFitMs < 0) r.fallFitMs = off
+                r.settleRetryMs = this.fallEndMs + SETTLE_MS
+                return
+            }
+            r.fallFitMs = off
         }
         r.offsetFound = true
         r.candMs = tMs
-        r.fallFitMs = off
     }
 
     /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */

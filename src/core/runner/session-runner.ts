@@ -299,7 +299,7 @@ export class SessionRunner {
 
     /** The probe is in and zeroed (true), or out (false). Out while running pauses the session. */
     probeReady(nowMs: number, ready: boolean): void {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         const t = this.lastMs
         if (ready === this.probeOk) return
         this.probeOk = ready
@@ -318,7 +318,7 @@ export class SessionRunner {
      * (lead-off, probe out): they break a relaxation hold.
      */
     sample(nowMs: number, levels: Levels): void {
-        if (!this.advanceTo(nowMs)) return
+        if (!this.tick(nowMs)) return
         this.levelEmg = levels.emgUv
         this.levelP = levels.pressureCmH2O
         if (this.st !== RunnerState.Running || this.lastMs !== nowMs || this.seg === null) return
@@ -338,14 +338,9 @@ export class SessionRunner {
         }
     }
 
-    /** Time passes without a sample (timeouts, phases). */
-    tick(nowMs: number): void {
-        this.advanceTo(nowMs)
-    }
-
     /** A button press (debounced by the caller). */
     button(nowMs: number, kind: ButtonKind): void {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         const t = this.lastMs
         if (kind === ButtonKind.Stop) {
             this.stop(t)
@@ -382,7 +377,7 @@ export class SessionRunner {
 
     /** The battery is low: finish the current rep, then end cleanly; no new session. Repeats change nothing. */
     batteryLow(nowMs: number): void {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         const t = this.lastMs
         if (this.batteryIsLow) return
         this.batteryIsLow = true
@@ -399,13 +394,13 @@ export class SessionRunner {
 
     /** The battery is fine again (charger): a session can start. Only before a session. */
     batteryOk(nowMs: number): void {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         if (this.st === RunnerState.Idle || this.st === RunnerState.Ready) this.batteryIsLow = false
     }
 
     /** A fault ends everything: Fault, from any state; the first cause stays. */
     fault(nowMs: number, cause: number): void {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         if (this.st === RunnerState.Fault) return
         const t = this.lastMs
         if (this.plan !== null) this.endPhase(t, PhaseOutcome.Fault, RunnerReason.Fault)
@@ -422,7 +417,7 @@ export class SessionRunner {
      * NoRelease runs.
      */
     repFinished(nowMs: number, rep: RepMetrics): void {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         if (!(rep.repIndex > this.repSeenMax)) return
         this.repSeenMax = rep.repIndex
         let owner = -1
@@ -449,7 +444,7 @@ export class SessionRunner {
 
     /** Records the pain rating 0..10 (the rating step must be asking it). */
     rate(nowMs: number, score: number): boolean {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         const t = this.lastMs
         if (this.st !== RunnerState.Rating || this.ratingStep !== RatingStep.Pain) return this.refuse(t, RunnerReason.NotRating, 0)
         if (!isIntIn(score, 0, PAIN_MAX)) return this.refuse(t, RunnerReason.OutOfRange, 0)
@@ -465,7 +460,7 @@ export class SessionRunner {
 
     /** Records the dilator size used, 0 (none) .. dilatorSizeMax (the rating step must be asking it). */
     dilator(nowMs: number, size: number): boolean {
-        this.advanceTo(nowMs)
+        this.tick(nowMs)
         const t = this.lastMs
         if (this.st !== RunnerState.Rating || this.ratingStep !== RatingStep.Dilator) return this.refuse(t, RunnerReason.NotRating, 0)
         if (!isIntIn(size, 0, this.o.dilatorSizeMax)) return this.refuse(t, RunnerReason.OutOfRange, 0)
@@ -654,8 +649,12 @@ export class SessionRunner {
 
     // ------------------------------------------------------------ time
 
-    /** Moves time on to `now`; false if `now` is not usable (not a number, or before the time already processed). */
-    private advanceTo(now: number): boolean {
+    /**
+     * Time passes without a sample (timeouts, phases): moves time on to
+     * `now`; false if `now` is not usable (not a number, or before the time
+     * already processed). Every input calls it first.
+     */
+    tick(now: number): boolean {
         if (now - now !== 0) return false
         if (!this.hasTime) {
             this.hasTime = true

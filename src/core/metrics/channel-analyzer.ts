@@ -315,7 +315,13 @@ const FALL_FIT_SPAN_MS = 2000
  * 600-1600 ms on the core over seeds 1-16 and 17-32: 700 gave the lowest
  * offset errors on both (pooled p95 280 -> 266 and 269 -> 260 ms; noisy
  * electrode 104 -> 91 and 88 -> 76; weak 76 -> 71 and 80 -> 73) where 1200
- * (2/3 of the slowest fall) stood before; onsets unchanged.
+ * (2/3 of the slowest fall) stood before; onsets unchanged. The cost: with
+ * the hypertonic tone held still (no wander, bench "offset error by
+ * cause") its 1.6 s falls come out 53 / 217 ms off (median / p95) where
+ * 1200 gave 42 / 148. A span from the fall's own 15-60 % time (2.4-3.2x
+ * it, which reaches the start of a half-cosine fall) kept the still tone at
+ * 39-43 / 150 ms but lost the gain with the wander (hypertonic p95 408-450,
+ * late cues 514-867 ms).
  */
 const FALL_TOP_SPAN_MS = 700
 /** [ms] a fall is over when the value changed by less than SETTLE_FRACTION of the contraction's height over this long */

@@ -8,7 +8,8 @@ import { loadSession, sessionFrames } from "../archive/queries"
 import { openArchive, type ArchiveOption } from "../archive/open"
 import { CliError, EXIT } from "../errors"
 import { sessionJson } from "../export/json"
-import { channelName, channelUnit, describeEvent, phaseKindName, phaseOutcomeName, repFlagWords, stopCauseName } from "../logs/names"
+import { channelName, channelUnit, describeEvent, phaseKindName, phaseOutcomeName, poorContactNotice, repFlagWords, stopCauseName } from "../logs/names"
+import { LogChannel } from "../../src/core/log/records"
 import { formatStart, statusWords } from "./logs-list"
 
 export interface LogsShowOptions extends ArchiveOption {
@@ -43,6 +44,8 @@ export function showLines(d: SessionData, utc = false): string[] {
             `  ${channelName(x.channel).padEnd(8)} block ${x.block} #${String(x.repIndex + 1).padStart(2)}  cue ${sec(x.cueOnMs)}  onset ${x.onsetLatencyMs < 0 ? "-" : `${x.onsetLatencyMs} ms`}  ` +
                 `peak ${(x.peakX100 / 100).toFixed(2)} ${channelUnit(x.channel)} (${(x.peakPctMvcX10 / 10).toFixed(0)} %MVC)  hold ${sec(x.holdAtTargetMs)}${x.flags ? `  ${repFlagWords(x.flags)}` : ""}`
         )
+    const poor = poorContactNotice(d.reps.filter(x => x.channel === LogChannel.Emg).map(x => x.flags))
+    if (poor) out.push(poor)
     if (d.events.length) out.push("events:")
     for (const e of d.events) out.push(`  ${sec(e.timeMs).padStart(9)}  ${describeEvent(e)}`)
     out.push(`trace: ${d.trace.reduce((n, t) => n + t.pressureX10.length, 0)} samples of both channels${d.trace.length ? ` every ${d.trace[0].intervalMs} ms` : ""}`)

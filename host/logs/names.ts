@@ -99,6 +99,16 @@ export function repFlagWords(flags: number): string {
         .join(", ")
 }
 
+/**
+ * The therapist's warning when the EMG electrode's contact was poor
+ * (RepFlag.PoorContact) in any of these reps' flags; null when it never was.
+ */
+export function poorContactNotice(repFlags: number[]): string | null {
+    const poor = repFlags.filter(f => f & RepFlag.PoorContact).length
+    if (poor === 0) return null
+    return `EMG contact was poor in ${poor} of ${repFlags.length} reps: their amplitudes (peak, %MVC, hold CV) carry electrode noise, timings stand; re-seat or moisten the probe before the next session`
+}
+
 /** An event in words: "stop (stop button)", "pain rating 4/10", "stim level 12.0 mA (was 10.0 mA)". */
 export function describeEvent(e: { code: number; cause: number; value: number; extra: number }): string {
     const name = eventName(e.code)

@@ -1,6 +1,6 @@
 /** A session as the terminal shows it: per-rep table and the session summary, units on every number. */
 import type { DeviceRep, DeviceSummary } from "../device/trainer-client"
-import { repFlagWords } from "../logs/names"
+import { poorContactNotice, repFlagWords } from "../logs/names"
 import type { AssessmentRunResult } from "../sim/assessment-run"
 import { percentile, type SessionScore } from "../sim/scoring"
 
@@ -33,6 +33,8 @@ export function formatSessionReport(result: AssessmentRunResult, score?: Session
     const out: string[] = []
     out.push("", "EMG (uV)")
     for (const r of result.reps.emg) out.push("  " + repLine(r, "uV"))
+    const poor = poorContactNotice(result.reps.emg.map(r => r.flags))
+    if (poor) out.push("  " + poor)
     out.push(...summaryLines(result.summary.emg, "uV"))
     out.push("", "Pressure (cmH2O, relative to the zero taken at rest)")
     for (const r of result.reps.pressure) out.push("  " + repLine(r, "cmH2O"))

@@ -9,7 +9,8 @@ import { RepFlag } from "../../src/core/metrics/types"
 import { PROFILE_NAMES } from "../../host/sim/patient"
 import { runOffline } from "../../host/sim/offline-run"
 import { peakErrorsPct, percentile } from "../../host/sim/scoring"
-import { repFlagWords } from "../../host/logs/names"
+import { poorContactNotice, repFlagWords } from "../../host/logs/names"
+import { formatSessionReport } from "../../host/report/session-text"
 
 const SEEDS = [1, 2, 3, 4]
 
@@ -31,7 +32,12 @@ describe("the EMG electrode check on simulated patients", () => {
         }
     })
 
-    test("the therapist reads the flag by name", () => {
+    test("the therapist reads the flag by name, and a warning under the reps", () => {
         expect(repFlagWords(RepFlag.PoorContact | RepFlag.Dropout)).toContain("poor EMG contact")
+        expect(poorContactNotice([RepFlag.PoorContact, 0, RepFlag.PoorContact | RepFlag.Dropout])).toMatch(/^EMG contact was poor in 2 of 3 reps: .*re-seat or moisten the probe/)
+        expect(poorContactNotice([0, RepFlag.Dropout])).toBeNull()
+        const noisy = formatSessionReport(runOffline({ profile: "noisy_electrode", seed: 1 }).run)
+        expect(noisy).toContain("EMG contact was poor in 11 of 11 reps")
+        expect(formatSessionReport(runOffline({ profile: "typical", seed: 1 }).run)).not.toContain("EMG contact was poor")
     })
 })

@@ -306,24 +306,8 @@ const RISE_PH_LO = 0.253183
 const RISE_PH_HI = 0.564094
 /** [ms] how far before the offset candidate the fall's top is looked for */
 const FALL_FIT_SPAN_MS = 2000
-/**
- * [ms] the fall's top is the highest value this long before its 15 %
- * crossing. Short of a slow fall's start (a 1.6 s fall is 1.2 s from its
- * start to 15 %), but a longer span reaches back into the hold, where the
- * tracking wobble and, for an overactive patient, the tone's wander of the
- * seconds before set the top instead of the level the fall left from. Tried
- * 600-1600 ms on the core over seeds 1-16 and 17-32: 700 gave the lowest
- * offset errors on both (pooled p95 280 -> 266 and 269 -> 260 ms; noisy
- * electrode 104 -> 91 and 88 -> 76; weak 76 -> 71 and 80 -> 73) where 1200
- * (2/3 of the slowest fall) stood before; onsets unchanged. The cost: with
- * the hypertonic tone held still (no wander, bench "offset error by
- * cause") its 1.6 s falls come out 53 / 217 ms off (median / p95) where
- * 1200 gave 42 / 148. A span from the fall's own 15-60 % time (2.4-3.2x
- * it, which reaches the start of a half-cosine fall) kept the still tone at
- * 39-43 / 150 ms but lost the gain with the wander (hypertonic p95 408-450,
- * late cues 514-867 ms).
- */
-const FALL_TOP_SPAN_MS = 700
+/** [ms] the fall's top is the highest value this long before its 15 % crossing (2/3 of the slowest fall, 1.8 s) */
+const FALL_TOP_SPAN_MS = 1200
 /** [ms] a fall is over when the value changed by less than SETTLE_FRACTION of the contraction's height over this long */
 const SETTLE_MS = 300
 /**
@@ -341,13 +325,6 @@ const FALL_HI = 0.6
 const FALL_PH_LO = 0.746817
 const FALL_PH_HI = 0.435906
 const SETTLE_FRACTION = 0.1
-/**
- * [ms] after the let-go cue, a settled value with no fall to fit is taken as
- * the offset this late: the slowest fall (1.8 s) after a reaction a second
- * late. 2000 cut the tail further but put late-cue hypertonic offsets' p95
- * at 671 ms (307 with 3000).
- */
-const SETTLE_GIVE_UP_MS = 3000
 /** [ms] a settled value with no fall to fit is looked at again this much later (the fit scans the history) */
 const SETTLE_RETRY_MS = 100
 /**
@@ -1222,36 +1199,18 @@ export class ChannelAnalyzer {
     private settleFit(r: RepState, tMs: number): void {
         const off = this.fitFall(r, this.ringMean(tMs - SETTLE_MS, tMs), tMs, tMs)
         // the rest level is only known once measured after the whole fall:
-        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found).
-        // A tone still sinking after the release stretches each new fit a
-        // little further, until the fall leaves the fit's span: the first fit
-        // then stands. A fall too small to fit (a fatigued end of an
-        // endurance hold on a high, wandering tone) gives up SETTLE_GIVE_UP_MS
-        // after the let-go cue: the band's re-entry, fitted as an early
-        // release's, else the settled value's time. Both read tens of seconds
-        // late before (hypertonic, 3 of 96 sessions): the band's re-entry was
-        // taken only at the next cue, by then often a later one
+        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found)
         if (off < 0) {
-            if (r.fallFitMs < 0) {
-                if (tMs - r.m.cueOffMs < SETTLE_GIVE_UP_MS) {
-                    r.settleRetryMs = tMs + SETTLE_RETRY_MS
-                    return
-                }
-                if (r.candidate) {
-                    this.foundOffset(r)
-                    return
-                }
-            }
-        } else {
-            if (this.fallEndMs > tMs - SETTLE_MS) {
-                if (r.fallFitMs < 0) r.fallFitMs = off
-                r.settleRetryMs = this.fallEndMs + SETTLE_MS
-                return
-            }
-            r.fallFitMs = off
+            r.settleRetryMs = tMs + SETTLE_RETRY_MS
+            return
+        }
+        if (this.fallEndMs > tMs - SETTLE_MS) {
+            r.settleRetryMs = this.fallEndMs + SETTLE_MS
+            return
         }
         r.offsetFound = true
         r.candMs = tMs
+        r.fallFitMs = off
     }
 
     /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */

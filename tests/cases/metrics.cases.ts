@@ -636,6 +636,28 @@ const startedHighRise = scenario(() => flickOnToneStep(0.3, 13, 2500, { startMs:
  */
 const lateOnMovedTone = scenario(() => flickOnToneStep(1.5, 9.5, 3300, { startMs: 4300, riseMs: 600, holdMs: 800, fallMs: 500, amp: 8, cosine: true }))
 
+/**
+ * The end of a fatigued endurance hold on a high, noisy tone: 30 uV over
+ * 12 uV that sags to 3 uV above it by the let-go cue at 13000, then a 1 s
+ * fall from 13800; 3.5 s after the cue the tone steps up to 17 uV, above
+ * the onset band, and stays. The fall is smaller than the band (noise
+ * +-2 uV) and than FALL_MIN_FRACTION of the rep's height, so no fall is
+ * fitted: SETTLE_GIVE_UP_MS (3 s) after the cue the band's re-entry is
+ * taken. Before, it was taken only at the session's end, by then reset by
+ * the tone's step: the rep read NoRelease (and on the simulated hypertonic
+ * patient, releases 5-55 s late).
+ */
+const fatiguedEnd = scenario(() => ({
+    rateHz: 100,
+    rest: 12,
+    noise: 2,
+    restLater: 17,
+    restLaterFromMs: 16500,
+    segments: [preBaseline(2000), rest(Block.Endurance, 1000), work(Block.Endurance, 10000, 0), postBaseline(20000)],
+    squeezes: [{ startMs: 3400, riseMs: 400, holdMs: 10000, fallMs: 1000, amp: 30, cosine: true, slopePerS: -2.7 }],
+    options: SHAPE_FIT,
+}))
+
 const noContraction = scenario(() => ({
     rateHz: 50,
     rest: 4,
@@ -962,6 +984,14 @@ export const metricsGroups: MetricsGroup[] = [
         run: lateOnMovedTone,
         cases: () => [
             { name: "late reaction: onset within 30 ms of the rise's start, its foot the level before it", actual: () => repOf(lateOnMovedTone, 0).onsetMs, expected: 4300, tolerance: 30 },
+        ],
+    },
+    {
+        name: "shape fit: a fatigued end too small to fit",
+        run: fatiguedEnd,
+        cases: () => [
+            { name: "fatigued end: the offset after the fall's start, within 3 s of the let-go cue", actual: () => (repOf(fatiguedEnd, 0).offsetMs >= 13800 && repOf(fatiguedEnd, 0).offsetMs <= 16000 ? 1 : 0), expected: 1, tolerance: 0 },
+            { name: "fatigued end: not flagged NoRelease", actual: () => repOf(fatiguedEnd, 0).flags & RepFlag.NoRelease, expected: 0, tolerance: 0 },
         ],
     },
     {

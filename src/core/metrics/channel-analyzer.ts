@@ -320,11 +320,32 @@ const SETTLE_MS = 300
  * hypertonic went 488 -> 838 ms and one VM rep of 22 came 1.9 s off: kept
  * at 15 %.
  */
+/**
+ * A fitted fall is at least this fraction of the rep's height (work-window
+ * peak above the rise's foot). After the let-go cue the value "settles"
+ * wherever it stops moving in the lower half, and a fatigued endurance
+ * plateau (half the height after the weak profile's 50 % fatigue) is
+ * there already: in one VM run a 200 ms dip of it was fitted as the fall,
+ * the release read 688 ms early. A release falls from the plateau to the
+ * rest; a dip is a fraction of that. Core, 5 profiles x 32 seeds x 3 cue
+ * delays: offsets over 800 ms off 39 -> 10 with 0.35 (15 with 0.45, 32
+ * with 0.25), hypertonic p95 421 -> 378 ms (seeds 1-16). Below 0.35 of
+ * the height left at the cue (fatigue over 65 %) a release is not fitted
+ * and SETTLE_GIVE_UP_MS takes over.
+ */
+const FALL_MIN_FRACTION = 0.35
 const FALL_LO = 0.15
 const FALL_HI = 0.6
 const FALL_PH_LO = 0.746817
 const FALL_PH_HI = 0.435906
 const SETTLE_FRACTION = 0.1
+/**
+ * [ms] after the let-go cue, a settled value with no fall to fit is taken as
+ * the offset this late: the slowest fall (1.8 s) after a reaction a second
+ * late. 2000 put late-cue hypertonic offsets' p95 at 702 ms (488 with
+ * 3000; core, seeds 1-16, each cue seen 1 s late).
+ */
+const SETTLE_GIVE_UP_MS = 3000
 /** [ms] a settled value with no fall to fit is looked at again this much later (the fit scans the history) */
 const SETTLE_RETRY_MS = 100
 /**
@@ -1199,18 +1220,37 @@ export class ChannelAnalyzer {
     private settleFit(r: RepState, tMs: number): void {
         const off = this.fitFall(r, this.ringMean(tMs - SETTLE_MS, tMs), tMs, tMs)
         // the rest level is only known once measured after the whole fall:
-        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found)
+        // try again when that is so (or in SETTLE_RETRY_MS if no fall was found).
+        // A tone still sinking after the release stretches each new fit a
+        // little further, until the fall leaves the fit's span: the first fit
+        // then stands. A fall too small to fit (a fatigued end of an
+        // endurance hold on a high, wandering tone) gives up SETTLE_GIVE_UP_MS
+        // after the let-go cue: the band's re-entry, fitted as an early
+        // release's, else the settled value's time. Both read tens of seconds
+        // late before (hypertonic and spasm: 8 releases 5-55 s late over 5
+        // profiles x 32 seeds x 3 cue delays, none now): the band's re-entry
+        // was taken only at the next cue, by then often a later one
         if (off < 0) {
-            r.settleRetryMs = tMs + SETTLE_RETRY_MS
-            return
-        }
-        if (this.fallEndMs > tMs - SETTLE_MS) {
-            r.settleRetryMs = this.fallEndMs + SETTLE_MS
-            return
+            if (r.fallFitMs < 0) {
+                if (tMs - r.m.cueOffMs < SETTLE_GIVE_UP_MS) {
+                    r.settleRetryMs = tMs + SETTLE_RETRY_MS
+                    return
+                }
+                if (r.candidate) {
+                    this.foundOffset(r)
+                    return
+                }
+            }
+        } else {
+            if (this.fallEndMs > tMs - SETTLE_MS) {
+                if (r.fallFitMs < 0) r.fallFitMs = off
+                r.settleRetryMs = this.fallEndMs + SETTLE_MS
+                return
+            }
+            r.fallFitMs = off
         }
         r.offsetFound = true
         r.candMs = tMs
-        r.fallFitMs = off
     }
 
     /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */
@@ -1313,7 +1353,8 @@ export class ChannelAnalyzer {
         if (from2 < from) from2 = from
         top = this.ringMax(from2, t25)
         const amp = top - base
-        if (!(amp > minAmp)) return -1
+        // a fall must bring the signal down by FALL_MIN_FRACTION of the rep's height, not dip off a plateau
+        if (!(amp > minAmp) || amp < FALL_MIN_FRACTION * (r.peak - r.base)) return -1
         if (!this.crossPair(base + FALL_LO * amp, base + FALL_HI * amp, false, from2, untilMs)) return -1
         t25 = this.pairLoMs
         const t75 = this.pairHiMs

@@ -48,7 +48,7 @@ function row(profile: string, results: PatientRunResult[]): Row {
     const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))
     const offset = emg.flatMap(s => s.reps.map(r => Math.abs(r.offsetErrorMs))).filter(Number.isFinite)
     const peak = emg.flatMap(s => peakErrorsPct(s.reps))
-    const poor = emg.flatMap(s => s.reps.filter(r => r.poorContact))
+    const poorPeak = emg.flatMap(s => peakErrorsPct(s.reps, true))
     const pressurePeak = results.flatMap(r => r.score.pressure.reps.map(x => x.peakErrorPct))
     return {
         profile,
@@ -58,11 +58,8 @@ function row(profile: string, results: PatientRunResult[]): Row {
         offsetP95: percentile(offset, 95),
         peakMaxPct: Math.max(...peak),
         peakP95Pct: percentile(peak, 95),
-        poorContact: `${poor.length}/${emg.reduce((a, s) => a + s.reps.length, 0)}`,
-        poorContactPeakP95: percentile(
-            poor.map(r => r.peakErrorPct),
-            95
-        ),
+        poorContact: `${poorPeak.length}/${emg.reduce((a, s) => a + s.reps.length, 0)}`,
+        poorContactPeakP95: percentile(poorPeak, 95),
         pressurePeakMaxPct: Math.max(...pressurePeak),
         restErrorUv: Math.max(...emg.map(s => s.restToneError)),
         restErrorCmH2O: Math.max(...results.map(r => r.score.pressure.restToneError)),
@@ -111,7 +108,7 @@ function coreAccuracy(cueDelaySamples?: number): { rows: Row[]; figures: Figures
     const onset = emg.flatMap(s => s.reps.map(r => Math.abs(r.onsetErrorMs)))
     const offset = emg.flatMap(s => s.reps.map(r => Math.abs(r.offsetErrorMs))).filter(Number.isFinite)
     const peak = emg.flatMap(s => peakErrorsPct(s.reps))
-    const poorPeak = emg.flatMap(s => s.reps.filter(r => r.poorContact).map(r => r.peakErrorPct))
+    const poorPeak = emg.flatMap(s => peakErrorsPct(s.reps, true))
     const note = `EMG, all profiles, core over ${CORE_SEEDS.length} seeds each`
     return {
         rows,

@@ -43,13 +43,13 @@ export function formatSessionReport(result: AssessmentRunResult, score?: Session
         const onset = score.emg.reps.map(r => Math.abs(r.onsetErrorMs))
         const offset = score.emg.reps.map(r => Math.abs(r.offsetErrorMs)).filter(Number.isFinite)
         const peak = score.emg.reps.map(r => r.peakErrorPct)
-        const poor = score.emg.reps.filter(r => r.poorContact).length
+        const poorScored = score.emg.reps.filter(r => r.poorContact).length
         out.push(
             "",
             `Against the patient model's ground truth (EMG): onset error median ${n(percentile(onset, 50), 0)} ms, p95 ${n(percentile(onset, 95), 0)} ms; ` +
                 `offset error median ${n(percentile(offset, 50), 0)} ms, p95 ${n(percentile(offset, 95), 0)} ms; ` +
                 `peak error max ${n(Math.max(0, ...peak))} %; reps ${score.emg.repsDone} counted, ${score.emg.repsExpected} true` +
-                (poor > 0 ? `; ${poor} flagged poor EMG contact` : "")
+                (poorScored > 0 ? `; ${poorScored} flagged poor EMG contact` : "")
         )
     }
     return out.join("\n")

@@ -62,9 +62,12 @@ export interface TruthExtras {
     releaseMs?: Record<number, number>
 }
 
-/** [%] the peak errors of the reps the device did not flag PoorContact: those its peak target applies to */
-export function peakErrorsPct(reps: RepScore[]): number[] {
-    return reps.filter(r => !r.poorContact).map(r => r.peakErrorPct)
+/**
+ * [%] the peak errors of the reps the device did not flag PoorContact (those
+ * its peak target applies to), or with `flagged` of those it did
+ */
+export function peakErrorsPct(reps: RepScore[], flagged = false): number[] {
+    return reps.filter(r => r.poorContact === flagged).map(r => r.peakErrorPct)
 }
 
 export interface RepScore {

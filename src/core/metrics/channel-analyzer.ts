@@ -311,16 +311,6 @@ const FALL_TOP_SPAN_MS = 1200
 /** [ms] a fall is over when the value changed by less than SETTLE_FRACTION of the contraction's height over this long */
 const SETTLE_MS = 300
 /**
- * The fall is located by its 60 % and 15 % crossings (as the rise, and for
- * the same reasons). A half-cosine fall (1 + cos(pi u)) / 2 is down to f at
- * u = acos(2 f - 1) / pi: 0.435906 for 60 %, 0.746817 for 15 %. Tried:
- * 10 % (nearer the 5 % offset, less extrapolated) took the core's offset
- * p95 down on seeds 1-16 and 17-32 (hypertonic 438 -> 393 and 389 -> 337
- * ms, noisy electrode 109 -> 88), but with every cue seen 1 s late
- * hypertonic went 488 -> 838 ms and one VM rep of 22 came 1.9 s off: kept
- * at 15 %.
- */
-/**
  * A fitted fall is at least this fraction of the rep's height (work-window
  * peak above the rise's foot). After the let-go cue the value "settles"
  * wherever it stops moving in the lower half, and a fatigued endurance
@@ -334,6 +324,16 @@ const SETTLE_MS = 300
  * and SETTLE_GIVE_UP_MS takes over.
  */
 const FALL_MIN_FRACTION = 0.35
+/**
+ * The fall is located by its 60 % and 15 % crossings (as the rise, and for
+ * the same reasons). A half-cosine fall (1 + cos(pi u)) / 2 is down to f at
+ * u = acos(2 f - 1) / pi: 0.435906 for 60 %, 0.746817 for 15 %. Tried:
+ * 10 % (nearer the 5 % offset, less extrapolated) took the core's offset
+ * p95 down on seeds 1-16 and 17-32 (hypertonic 438 -> 393 and 389 -> 337
+ * ms, noisy electrode 109 -> 88), but with every cue seen 1 s late
+ * hypertonic went 488 -> 838 ms and one VM rep of 22 came 1.9 s off: kept
+ * at 15 %.
+ */
 const FALL_LO = 0.15
 const FALL_HI = 0.6
 const FALL_PH_LO = 0.746817

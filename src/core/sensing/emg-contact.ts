@@ -22,7 +22,8 @@
  *   The channel is still connected but its numbers are not to be trusted
  *   for metrics. Note that one pop is two jumps (up, then down).
  * - Noisy: over the last `flatWindowMs` the envelope's mean sample-to-sample
- *   change (jumps left out: one pop is not noise) is over `noisyStepRatio` of its mean level plus `noisyFloorUv`.
+ *   change (jumps left out: one pop is not noise) is over `noisyStepRatio`
+ *   of its mean level plus `noisyFloorUv`.
  *   The front end's envelope is already RMS-smoothed, so with good contact
  *   it moves little from one sample to the next at any level; a loose or
  *   dry electrode (high, changing electrode-tissue impedance) adds broadband
@@ -180,8 +181,9 @@ export class EmgContactMonitor {
         this.flatSd = options.flatSdUv
         this.saturation = options.saturationUv
         this.jump = options.jumpUv
-        this.window = new WindowStats(windowSamples(options.flatWindowMs, options.sampleRateHz))
-        this.steps = new WindowStats(windowSamples(options.flatWindowMs, options.sampleRateHz))
+        const flatSamples = windowSamples(options.flatWindowMs, options.sampleRateHz)
+        this.window = new WindowStats(flatSamples)
+        this.steps = new WindowStats(flatSamples)
         this.noisyRatio = options.noisyStepRatio
         this.noisyFloor = options.noisyFloorUv
         this.holdSamples = windowSamples(options.saturationHoldMs, options.sampleRateHz)
@@ -203,13 +205,15 @@ export class EmgContactMonitor {
         this.sampleNo++
         this.window.push(emgUv)
 
-        const step = this.hasPrev ? Math.abs(emgUv - this.prev) : 0
-        if (step > this.jump) {
-            this.jumps++
-            this.jumpAt[this.jumpNext] = this.sampleNo
-            this.jumpNext = this.jumpNext + 1 === this.jumpLimit ? 0 : this.jumpNext + 1
-            if (this.jumpsStored < this.jumpLimit) this.jumpsStored++
-        } else if (this.hasPrev) this.steps.push(step) // a jump is the Jumpy rule's, not noise
+        if (this.hasPrev) {
+            const step = Math.abs(emgUv - this.prev)
+            if (step > this.jump) {
+                this.jumps++
+                this.jumpAt[this.jumpNext] = this.sampleNo
+                this.jumpNext = this.jumpNext + 1 === this.jumpLimit ? 0 : this.jumpNext + 1
+                if (this.jumpsStored < this.jumpLimit) this.jumpsStored++
+            } else this.steps.push(step) // a jump is the Jumpy rule's, not noise
+        }
         this.hasPrev = true
         this.prev = emgUv
 

@@ -17,11 +17,15 @@ export async function findService(bus: jd.JDBus, shortId: string, timeoutMs: num
 /**
  * The service `found` is now. A restart of its device (the trainer restarts
  * into a newly installed program, a module is power-cycled) makes jacdac-ts
- * replace the device's service objects, so a client looks it up on the
- * device each time; subscriptions stay with the object they were made on.
+ * replace the device's service objects, or the device object itself when
+ * the device was gone long enough to be dropped, so a client looks it up on
+ * the bus by device id each time; subscriptions stay with the object they
+ * were made on.
  */
 export function currentService(found: jd.JDService): jd.JDService {
-    return found.device.service(found.serviceIndex) ?? found
+    // a device silent for a while (a module's power cycle under load) is dropped and comes back as a new object
+    const device = found.device.bus?.device(found.device.deviceId, true) ?? found.device
+    return device.service(found.serviceIndex) ?? found
 }
 
 /** Calls `handler` with the unpacked fields of every report of register `register` (spec `shortId`); returns an unsubscribe. */
@@ -31,4 +35,20 @@ export function onRegisterReport(service: jd.JDService, shortId: string, registe
     return service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
         if (pkt.serviceCommand === code) handler(jd.jdunpack<unknown[]>(pkt.data, format))
     })
+}
+
+/**
+ * Reads register `register` (spec `shortId`) of the service `service()` gives
+ * now, retrying: a read changes nothing, and jacdac-ts gives one refresh
+ * only 150 ms, which a device busy right after boot (or a serial link) can
+ * miss. The service is looked up on each try: a device restart replaces it.
+ * `who` names the device in the error ("the trainer").
+ */
+export async function readRegisterValues(service: () => jd.JDService, shortId: string, register: string, who: string, tries = 3): Promise<unknown[]> {
+    for (let i = 0; i < tries; i++) {
+        const reg = service().register(packetInfo(shortId, register).identifier)
+        if (await reg.refresh()) return (reg.unpackedValue ?? []) as unknown[]
+        await new Promise(r => setTimeout(r, 100))
+    }
+    throw new Error(`${who} did not answer a read of ${register} after ${tries} tries`)
 }

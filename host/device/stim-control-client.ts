@@ -4,7 +4,7 @@
  */
 import * as jd from "jacdac-ts"
 import { STIM_CONTROL_SERVICE, packetInfo } from "../spec"
-import { currentService, findService, onRegisterReport } from "./jd-service"
+import { currentService, findService, onRegisterReport, readRegisterValues } from "./jd-service"
 import type { StimPhaseSettings } from "../../src/core/stim/plan"
 import type { StimEventKind } from "../../src/core/stim/supervisor"
 import type { StimReason } from "../../src/core/stim/reasons"
@@ -94,9 +94,7 @@ export class StimControlClient {
 
     /** The supervisor's status now (read, not the last pushed). */
     async status(): Promise<StimControlStatus> {
-        const reg = this.service.register(packetInfo(STIM_CONTROL_SERVICE, "status").identifier)
-        if (!(await reg.refresh())) throw new Error("the stim supervisor did not answer a read of its status")
-        return decodeStatus((reg.unpackedValue ?? []) as number[])
+        return decodeStatus((await readRegisterValues(() => this.service, STIM_CONTROL_SERVICE, "status", "the stim supervisor")) as number[])
     }
 
     /** Each pushed or read status. */

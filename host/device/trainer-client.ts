@@ -11,7 +11,7 @@ import { Channel } from "../../src/core/session/measurement-session"
 import { PHASE_KINDS } from "../../src/core/program/types"
 import { RunnerFlag } from "../../src/core/protocol/trainer-reports"
 import { TRAINER_SERVICE, packetInfo, registerReportCode } from "../spec"
-import { currentService, findService, onRegisterReport } from "./jd-service"
+import { currentService, findService, onRegisterReport, readRegisterValues } from "./jd-service"
 
 /** A live report, in the units people read. */
 export interface LiveReport {
@@ -318,30 +318,30 @@ export class TrainerClient {
         }
     }
 
-    /** Polls the session state until `accept` says yes. */
+    /**
+     * Polls the session state until `accept` says yes. A poll the trainer
+     * does not answer (a VM or link busy for a moment) is one that saw
+     * nothing: the next one asks again, up to `timeoutMs`, and the error
+     * then says what the last poll got.
+     */
     async waitForState(accept: (s: SessionState) => boolean, timeoutMs: number): Promise<SessionState> {
         const deadline = Date.now() + timeoutMs
         for (;;) {
-            const s = await this.sessionState()
-            if (accept(s)) return s
-            if (Date.now() > deadline) throw new Error(`trainer stayed '${s}' for ${timeoutMs} ms`)
+            let seen: string
+            try {
+                const s = await this.sessionState()
+                if (accept(s)) return s
+                seen = `stayed '${s}'`
+            } catch (e) {
+                seen = `did not answer (${(e as Error).message})`
+            }
+            if (Date.now() > deadline) throw new Error(`waited ${timeoutMs} ms for the trainer's session state; at the last poll it ${seen}`)
             await new Promise(r => setTimeout(r, 200))
         }
     }
 
-    /**
-     * Reads a register, retrying like `request`: a read changes nothing, and
-     * jacdac-ts gives one refresh only 150 ms, which a device busy right
-     * after boot (or a serial link) can miss.
-     */
-    private async readRegister(name: string, tries = 3): Promise<unknown[]> {
-        for (let i = 0; i < tries; i++) {
-            // looked up on each try: a device restart replaces the service's objects
-            const reg = this.service.register(packetInfo(TRAINER_SERVICE, name).identifier)
-            if (await reg.refresh()) return (reg.unpackedValue ?? []) as unknown[]
-            await new Promise(r => setTimeout(r, 100))
-        }
-        throw new Error(`the trainer did not answer a read of ${name} after ${tries} tries`)
+    private async readRegister(name: string): Promise<unknown[]> {
+        return await readRegisterValues(() => this.service, TRAINER_SERVICE, name, "the trainer")
     }
 
     /** The program in force, the clinic key id and the outcome of the last install or provisioning. */

@@ -1,6 +1,6 @@
 import * as ds from "@devicescript/core"
-import { readSetting, writeSetting } from "@devicescript/settings"
-import { restBeforeBootMs, restRecordOf, storedRestRecord, wallAtS, type StimRestRecord } from "../core/stim/rest-record"
+import { settings } from "@devicescript/settings"
+import { restBeforeBootMs, restRecordOfText, restRecordText, wallAtS, type StimRestRecord } from "../core/stim/rest-record"
 import { TrainerFollower, type FollowEvent, type FollowedRunner } from "../core/stim/trainer-follow"
 import { StimEventKind } from "../core/stim/supervisor"
 import { StimAction } from "../core/stim/reasons"
@@ -32,13 +32,16 @@ const PERSIST_MS = 250
  * record (src/core/stim/rest-record.ts) by the trainer's wall clock, read
  * at every session start; after a boot the record gives the follower a
  * lower bound of the rest. The writes run in their own fiber, never in the
- * path of a report.
+ * path of a report. A write counts once it reads back: the settings
+ * server does not answer a `set`, and serves commands in order, so the read
+ * after it sees the value stored (the simulator's flash file written); a
+ * write that does not read back is tried again at the next PERSIST_MS.
  */
 export class TrainerLink {
     private readonly trainer = new ds.PftTrainer()
     private readonly follower: TrainerFollower
     private reading = false
-    /** the module's record, read once at the first session start; undefined: not read yet */
+    /** the module's record as read at a session start; undefined: not read yet, null: none (read again at the next start) */
     private record: StimRestRecord | null | undefined = undefined
     /** [s] the trainer's wall clock (0 not set) at `wallReadAtMs` of the module's clock */
     private wallS = 0
@@ -90,18 +93,35 @@ export class TrainerLink {
     /** Brings the record up to date: an ended session first, then one whose output runs now. */
     private async persistRest() {
         const f = this.follower
-        if (f.stimSessionsEnded() !== this.recordedEnds) {
-            this.recordedEnds = f.stimSessionsEnded()
+        const ends = f.stimSessionsEnded()
+        if (ends !== this.recordedEnds) {
+            if (!(await this.store({ open: false, wallS: wallAtS(this.wallS, this.wallReadAtMs, f.lastStimSessionEnd()) }))) return
+            this.recordedEnds = ends
             this.recordedOpen = false
-            await writeSetting(REST_RECORD_KEY, storedRestRecord({ open: false, wallS: wallAtS(this.wallS, this.wallReadAtMs, f.lastStimSessionEnd()) }))
-            // on flash once this prints (the simulator saves its flash file within the write)
+            // on flash once this prints (read back after the write)
             console.log("stim: rest record closed")
         }
         if (f.sessionOn() && f.stimulatedThisSession() && !this.recordedOpen) {
+            if (!(await this.store({ open: true, wallS: wallAtS(this.wallS, this.wallReadAtMs, ds.millis()) }))) return
             this.recordedOpen = true
-            await writeSetting(REST_RECORD_KEY, storedRestRecord({ open: true, wallS: wallAtS(this.wallS, this.wallReadAtMs, ds.millis()) }))
             console.log("stim: rest record open")
         }
+    }
+
+    /** Writes the record; true once it reads back as written. */
+    private async store(r: StimRestRecord): Promise<boolean> {
+        const text = restRecordText(r)
+        await settings.set(REST_RECORD_KEY, Buffer.from(text))
+        if ((await this.recordText()) === text) return true
+        console.log("stim: rest record did not read back, writing again")
+        return false
+    }
+
+    /** The record's raw text in the module's settings, "" when none. */
+    private async recordText(): Promise<string> {
+        const pkt = await ds.actionReport(settings, "get", async () => await settings.get(REST_RECORD_KEY), p => p.decode()[0] === REST_RECORD_KEY)
+        const value = pkt.decode()[1] as Buffer
+        return value && value.length > 0 ? value.toString() : ""
     }
 
     private async runner(r: FollowedRunner) {
@@ -123,7 +143,11 @@ export class TrainerLink {
             this.apply(this.follower.setProgram(null))
             this.wallS = await this.trainer.wallClock.read()
             this.wallReadAtMs = ds.millis()
-            if (this.record === undefined) this.record = restRecordOf(await readSetting(REST_RECORD_KEY, null))
+            if (this.record === undefined || this.record === null) {
+                const text = await this.recordText()
+                this.record = restRecordOfText(text)
+                console.log("stim: rest record at session start: " + (text.length > 0 ? text : "none"))
+            }
             this.follower.restBeforeBoot(restBeforeBootMs(this.record, ds.millis(), this.wallS), ds.millis())
             const version = await this.trainer.programVersion.read()
             const self = this

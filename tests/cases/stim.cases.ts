@@ -15,7 +15,7 @@ import { NO_CAPS, clampOutput, effectiveCaps, maxAmplitude } from "../../src/cor
 import { EtsStage, cycleEnvelope, etsNext, etsStart } from "../../src/core/stim/plan"
 import { StimAction, StimReason } from "../../src/core/stim/reasons"
 import { StimEventKind as K, type StimStep } from "../../src/core/stim/supervisor"
-import { restBeforeBootMs, restRecordOf, storedRestRecord } from "../../src/core/stim/rest-record"
+import { restBeforeBootMs, restRecordOf, restRecordOfText, restRecordText, storedRestRecord } from "../../src/core/stim/rest-record"
 import { makeEtsPhase, makePhase, makeSession, makeStrengthenPhase, makeTherapistCaps, StimRig } from "./stim-fixtures"
 import type { NumericCase } from "./types"
 
@@ -297,4 +297,14 @@ export const stimCases: NumericCase[] = [
     { name: "rest record: the clock not set now -> the uptime", actual: () => restBeforeBootMs(restRecordOf({ o: 0, w: 1790000000 }), 60000, 0), expected: 60000, tolerance: 0 },
     { name: "rest record: open (a power cut in the session) -> the uptime", actual: () => restBeforeBootMs(restRecordOf({ o: 1, w: 1780000000 }), 60000, 1790000000), expected: 60000, tolerance: 0 },
     { name: "rest record: a value that does not read -> the uptime", actual: () => restBeforeBootMs(restRecordOf("junk"), 60000, 1790000000), expected: 60000, tolerance: 0 },
+    // the setting's raw text, as the module reads it (not readSetting: it reads a value that does not parse as none)
+    { name: "rest record text: none stored -> any rest", actual: () => (restBeforeBootMs(restRecordOfText(""), 1000, 0) === Infinity ? 1 : 0), expected: 1, tolerance: 0 },
+    {
+        name: "rest record text: as stored, the end 5 h ago -> 5 h",
+        actual: () => restBeforeBootMs(restRecordOfText(restRecordText({ open: false, wallS: 1790000000 })), 60000, 1790018000),
+        expected: 18000000,
+        tolerance: 0,
+    },
+    { name: "rest record text: cut short (does not parse) -> the uptime", actual: () => restBeforeBootMs(restRecordOfText('{"o":0,"w":17'), 60000, 1790018000), expected: 60000, tolerance: 0 },
+    { name: "rest record text: a stored null -> the uptime", actual: () => restBeforeBootMs(restRecordOfText("null"), 60000, 1790018000), expected: 60000, tolerance: 0 },
 ]

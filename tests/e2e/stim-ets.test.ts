@@ -94,7 +94,14 @@ test("ETS: a contraction she cannot hold is assisted, only after her true fall b
         module.setLoad(500)
         const trainer = await installProgram(sim, key, etsProgram())
         let runner: RunnerReport | undefined
-        trainer.onRunner(r => (runner = r))
+        /** the runner's course (state, phase, gate work, notice) as it changed, to say where a wait stalled */
+        const course: string[] = []
+        const t0 = Date.now()
+        trainer.onRunner(r => {
+            const step = `${r.state} phase ${r.phaseIndex}${r.gateWork ? " gate work" : ""}${r.gateMet ? " gate met" : ""} notice ${r.notice}`
+            if (runner === undefined || course[course.length - 1].slice(course[course.length - 1].indexOf(" ") + 1) !== step) course.push(`${Date.now() - t0}ms ${step}`)
+            runner = r
+        })
 
         const model = new PatientModel(makeProfile("typical"), 11)
         let feed: ProbeFeed | undefined
@@ -114,7 +121,10 @@ test("ETS: a contraction she cannot hold is assisted, only after her true fall b
         }
         const drive = async () => {
             try {
-                await waitFor("the ETS phase, gate met", () => runner?.state === "running" && runner.phaseIndex === ETS_PHASE && !runner.gateWork, 60_000)
+                await waitFor("the ETS phase, gate met", () => runner?.state === "running" && runner.phaseIndex === ETS_PHASE && !runner.gateWork, 60_000).catch(e => {
+                    throw new Error(`${e.message}; the runner's course: ${course.join("; ")}`)
+                })
+                console.info(`stim ETS e2e: the runner's course to the ETS phase: ${course.join("; ")}`)
                 etsStartWallMs = module.now()
                 targetUv = runner!.bandLow
                 // at rest: nothing

@@ -133,8 +133,9 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
 
             // The rest between stim sessions outlives the stim module's power cycle: the session above ended
             // (with the fault) about a minute after it began, and the module writes its end by the trainer's clock.
-            // The power is cut once that record is on flash: the simulator rewrites its whole flash file at each
-            // write, and a kill inside that rewrite loses every setting (docs/safety.md H10, a residual risk).
+            // The power is cut once that record is on flash (the module logs it once it reads back): the simulator
+            // rewrites its whole flash file at each write, and a kill inside that rewrite loses every setting
+            // (docs/safety.md H10, a residual risk of the simulator's store, not what this test is about).
             await waitFor("the session's end on the module's flash", () => sim.stim!.vm().lines.some(l => l.includes("stim: rest record closed")), 5000)
             await sim.stim!.restart()
             const restartedAt = sim.stim!.vm().lines.length
@@ -176,7 +177,7 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
                 const timeline = module.timeline().filter(x => x.cause !== "amplitude").slice(-12)
                 console.error(
                     `stim session e2e failed: measured ${JSON.stringify(measured)}; stim statuses [running, last stop, level] ${JSON.stringify(statuses.map(x => [x.running, x.lastStop, x.levelMa]))}; ` +
-                        `session state ${state}; last runner ${JSON.stringify(runner)}; last live ${JSON.stringify(live)}; module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}`
+                        `session state ${state}; last runner ${JSON.stringify(runner)}; last live ${JSON.stringify(live)}; module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}\nstim VM (since its last start):\n${sim.stim!.vm().lines.slice(-25).join("\n")}`
                 )
                 throw e
             }),

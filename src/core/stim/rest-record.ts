@@ -53,6 +53,29 @@ export function restRecordOf(stored: unknown): StimRestRecord | null {
 }
 
 /**
+ * The record from the setting's raw text ("" when the key holds nothing).
+ * Not the settings library's readSetting: it reads a value that does not
+ * parse as the missing one, and a damaged record would then read as "no
+ * session before" (any rest). Here it reads as open, with no time.
+ */
+export function restRecordOfText(text: string): StimRestRecord | null {
+    if (text.length === 0) return null
+    let parsed: unknown = undefined
+    try {
+        parsed = JSON.parse(text)
+    } catch (e) {
+        return { open: true, wallS: 0 }
+    }
+    // a stored JSON null is not "nothing stored": someone wrote it, so it is not a record
+    return parsed === null ? { open: true, wallS: 0 } : restRecordOf(parsed)
+}
+
+/** The record's text as stored (JSON of StoredRestRecord). */
+export function restRecordText(r: StimRestRecord): string {
+    return JSON.stringify(storedRestRecord(r))
+}
+
+/**
  * [ms] The rest since the last stim session before this boot, at least: the
  * record (null: none), the module's uptime now ([ms]) and the trainer's wall
  * clock now ([s] Unix time, 0 not set).

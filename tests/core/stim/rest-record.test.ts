@@ -4,7 +4,7 @@
 // session whose output ran counts as a stim session.
 import fc from "fast-check"
 import { describe, expect, test } from "vitest"
-import { restBeforeBootMs, restRecordOf, storedRestRecord, wallAtS, type StimRestRecord } from "../../../src/core/stim/rest-record"
+import { restBeforeBootMs, restRecordOf, restRecordOfText, restRecordText, storedRestRecord, wallAtS, type StimRestRecord } from "../../../src/core/stim/rest-record"
 import { SESSION_REST_MIN_MS } from "../../../src/core/limits"
 import { RunnerState } from "../../../src/core/runner/types"
 import { StimEventKind, StimSupervisor } from "../../../src/core/stim/supervisor"
@@ -25,6 +25,20 @@ describe("the rest record", () => {
             expect(restRecordOf(JSON.parse(JSON.stringify(storedRestRecord(r))))).toEqual(r)
         expect(restRecordOf(null)).toBe(null)
         for (const bad of ["x", 3, {}, { o: 0 }, { o: 0, w: -5 }, { o: "0", w: 5 }, { o: 0, w: NaN }]) expect(restRecordOf(bad)).toEqual({ open: true, wallS: 0 })
+    })
+
+    test("from the setting's raw text: nothing stored is no record; any text that is not a whole record is an open record with no time", () => {
+        fc.assert(
+            fc.property(fc.boolean(), fc.integer({ min: 0, max: 4_000_000_000 }), (open, wallS) => {
+                const r = { open, wallS }
+                expect(restRecordOfText(restRecordText(r))).toEqual(r)
+                // a write a power cut stopped part way: every prefix short of the whole reads as open, no time
+                const text = restRecordText(r)
+                for (let n = 1; n < text.length; n++) expect(restRecordOfText(text.slice(0, n))).toEqual({ open: true, wallS: 0 })
+            })
+        )
+        expect(restRecordOfText("")).toBe(null)
+        for (const bad of ["null", "x", "3", "{}", '"o"', "\u0000\u0000"]) expect(restRecordOfText(bad)).toEqual({ open: true, wallS: 0 })
     })
 
     test("nothing on record: no stim session before, any rest", () => {

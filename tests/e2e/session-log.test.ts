@@ -123,6 +123,13 @@ test(
                 fresh = false
                 phasesToday = []
                 runnerPhases.push(phasesToday)
+                // the log module back from the cut first: a session that starts while it boots is not recorded
+                // (src/logger/trainer-watch.ts), and at 12x its boot can outlast the rest of the cut session
+                if (day === CUT_DAY + 1) {
+                    await sim.log!.vm().waitForLine(/log: ready/, 60000)
+                    // and it has heard the trainer (live reports at 10 Hz): the next session's start is a restart of its clock
+                    await sleep(500)
+                }
                 await startRunning(trainer)
                 if (day === CUT_DAY) {
                     const deadline = Date.now() + 30000

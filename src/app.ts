@@ -76,6 +76,8 @@ export async function startApp(io: BoardIo = {}) {
         (seq, pressureHpa, emgMv, lostBefore) => {
             session.push(seq, pressureHpa, emgMv, lostBefore)
             trainer.lastSeq = seq
+            trainer.taken++
+            trainer.lost += lostBefore
             if (session.takeCueChange()) cueDirty = true
         },
         intervalMs => session.setSampleInterval(intervalMs)
@@ -83,7 +85,6 @@ export async function startApp(io: BoardIo = {}) {
     // (samples reach the session from the input's own fiber, once this one waits: trainer is set by then)
     const trainer = startTrainerServer({
         session: session,
-        sequence: input.sequence,
         programs: programs,
         status: status,
         startSession: startSession,

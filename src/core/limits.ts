@@ -110,6 +110,15 @@ export const FAULT_TO_OFF_MAX_MS = 50
  */
 export const STIM_STATUS_TIMEOUT_MS = 500
 
+/**
+ * [ms] The stim supervisor's tick while the output is on
+ * (src/stim/stim-output.ts): ramps, the plan, the silence timeouts above
+ * and the stim time are stepped on it, so a timeout is seen at the first
+ * tick after it expires, up to this late. Engineering choice within the
+ * supervisor's 20-50 ms.
+ */
+export const STIM_TICK_MS = 25
+
 /** Stimulation output parameters the limits apply to. */
 export interface StimOutput {
     amplitudeMa: number

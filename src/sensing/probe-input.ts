@@ -16,7 +16,6 @@ export type SampleHandler = (seq: number, pressureHpa: number, emgMv: number, lo
 
 export interface ProbeInput {
     readonly probe: ds.PftPelvicProbe
-    readonly sequence: SampleSequence
     /** [ms] spacing of the samples as the probe reports it, 0 before the first batch */
     sampleIntervalMs(): number
     /** Batches that were not a whole number of samples (dropped, counted). */
@@ -104,7 +103,6 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
     }, 0)
     return {
         probe,
-        sequence,
         sampleIntervalMs: () => intervalMs,
         malformedCount: () => malformed,
         onBatchDone: handler => {

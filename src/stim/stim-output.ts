@@ -1,5 +1,5 @@
 import * as ds from "@devicescript/core"
-import { FREQUENCY_MIN_HZ, PULSE_WIDTH_MIN_US, STIM_STATUS_TIMEOUT_MS, STIM_WATCHDOG_TIMEOUT_MS } from "../core/limits"
+import { FREQUENCY_MIN_HZ, PULSE_WIDTH_MIN_US, STIM_STATUS_TIMEOUT_MS, STIM_TICK_MS, STIM_WATCHDOG_TIMEOUT_MS } from "../core/limits"
 import { StimAction, StimReason } from "../core/stim/reasons"
 import {
     MODULE_RAMP_DOWN_MS,
@@ -55,7 +55,7 @@ import { amplitudeToRaw, StimModuleFault, StimStatusFlags, STIM_AMPLITUDE_SCALE,
  */
 
 /** [ms] default supervisor tick while the output is on (the supervisor wants 20-50 ms) */
-const TICK_MS_DEFAULT = 25
+const TICK_MS_DEFAULT = STIM_TICK_MS
 const TICK_MS_MIN = 20
 const TICK_MS_MAX = 50
 /**

@@ -5,7 +5,6 @@ import { SessionState, type MeasurementSession } from "../core/session/measureme
 import { ProgramStatus } from "../core/program/install-status"
 import type { ProgramStore } from "../program/program-store"
 import type { RunnerStatus } from "../feedback/runner-status"
-import type { SampleSequence } from "../core/sample-sequence"
 import { cmH2OToHpa, uvToMv } from "../core/units"
 import { bytesOf } from "../platform/buffers"
 
@@ -16,8 +15,6 @@ import { bytesOf } from "../platform/buffers"
  */
 export interface TrainerBackend {
     session: MeasurementSession
-    /** the probe's sample sequence (received and lost counts) */
-    sequence: SampleSequence
     programs: ProgramStore
     status: RunnerStatus
     /** starts the program in force, or the built-in assessment */
@@ -29,6 +26,8 @@ export interface TrainerBackend {
 
 class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHandle {
     lastSeq = 0
+    taken = 0
+    lost = 0
     /** [s] unix time at the moment `clockSetAtMs` (device monotonic) */
     private wallClockAtSetS = 0
     private clockSetAtMs = 0
@@ -43,11 +42,10 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
 
     live(): [number, number, number, number, number, number, number, number, number] {
         const s = this.backend.session
-        const q = this.backend.sequence
         return [
             this.lastSeq,
-            q.receivedCount(),
-            q.lostCount(),
+            this.taken,
+            this.lost,
             cmH2OToHpa(s.pressureCmH2O()),
             uvToMv(s.emgUv()),
             cmH2OToHpa(s.zeroCmH2O()),
@@ -213,6 +211,9 @@ export type PushedReport = "live" | "cue" | "led" | "runner"
 export interface TrainerHandle {
     /** the last probe sample the session took (the `live` report's last_seq) */
     lastSeq: number
+    /** samples the session took, and those lost before them, up to `lastSeq` (samples_received, samples_lost): counted as they are taken, not as they arrive, so a report agrees with its last_seq */
+    taken: number
+    lost: number
     /** sends the register's value now as a report */
     push(name: PushedReport): Promise<void>
     announceRep(index: number): Promise<void>

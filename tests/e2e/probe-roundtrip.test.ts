@@ -87,10 +87,13 @@ describe("firmware reads the simulated probe", () => {
             let transitLost = 0
             let comparedSinceLoss = 2
             let compared = 0
+            // the reports so far (last_seq / received / lost / lost besides the dropped batches), to say what led to a miscount
+            const trail: string[] = []
             for (const r of reports) {
                 const e = expectedAt(r)
                 const extra = r.samplesLost - e.lost
-                expect(extra, `lost samples at seq ${r.lastSeq}: ${e.lost} dropped on purpose`).toBeGreaterThanOrEqual(transitLost)
+                trail.push(`${r.lastSeq}/${r.samplesReceived}/${r.samplesLost}/${extra}`)
+                expect(extra, `lost samples at seq ${r.lastSeq}: ${e.lost} dropped on purpose; reports ${trail.slice(-8).join(" ")}`).toBeGreaterThanOrEqual(transitLost)
                 expect(extra % BATCH, `lost samples at seq ${r.lastSeq}: whole batches only`).toBe(0)
                 if (extra !== transitLost) comparedSinceLoss = 0
                 transitLost = extra

@@ -78,7 +78,9 @@ export async function startApp(io: BoardIo = {}) {
             trainer.lastSeq = seq
             trainer.taken++
             trainer.lost += lostBefore
-            if (session.takeCueChange()) cueDirty = true
+            // a cue change is a new segment, the heaviest sample (its scans and fits): the input yields after it
+            if (session.takeCueChange()) return (cueDirty = true)
+            return false
         },
         intervalMs => session.setSampleInterval(intervalMs)
     )

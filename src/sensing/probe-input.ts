@@ -12,14 +12,9 @@ const SLOT_BYTES = 20
 const QUEUE_POLL_MS = 5
 
 /** One probe sample in wire units; `lostBefore` samples went missing just before it. */
-export type SampleHandler = (seq: number, pressureHpa: number, emgMv: number, lostBefore: number) => void
+export type SampleHandler = (seq: number, pressureHpa: number, emgMv: number, lostBefore: number) => boolean
 
 export interface ProbeInput {
-    readonly probe: ds.PftPelvicProbe
-    /** [ms] spacing of the samples as the probe reports it, 0 before the first batch */
-    sampleIntervalMs(): number
-    /** Batches that were not a whole number of samples (dropped, counted). */
-    malformedCount(): number
     /** Calls `handler` after each batch's samples were handled. */
     onBatchDone(handler: () => Promise<void>): void
 }
@@ -33,7 +28,6 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
     const probe = new ds.PftPelvicProbe()
     const sequence = new SampleSequence()
     let intervalMs = 0
-    let malformed = 0
     let batchDone: () => Promise<void> = undefined
     // Samples wait in a ring that one loop works through a few at a time,
     // yielding in between: the VM kills a synchronous stretch after 128 K
@@ -48,10 +42,8 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
         if (pkt.serviceCommand !== ds.PftPelvicProbeCodes.RegSamples) return
         const payload = pkt.payload
         const count = probeBatchCount(payload.length)
-        if (count < 0) {
-            malformed++
-            return
-        }
+        // not a whole number of samples: dropped; the next batch counts its samples lost
+        if (count < 0) return
         const firstSeq = payload.getAt(PROBE_BATCH.firstSeqOffset, "u32")
         const interval = payload.getAt(PROBE_BATCH.intervalOffset, "u32") / PROBE_BATCH.intervalScale
         if (interval !== intervalMs && onInterval) onInterval(interval)
@@ -86,13 +78,14 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
             let endOfReport = false
             while (size > 0 && n < SAMPLES_PER_STRETCH && !endOfReport) {
                 const o = head * SLOT_BYTES
-                onSample(
+                // a sample the handler says was heavy (a new segment: its scans and fits) ends the stretch as a report's end does
+                const heavy = onSample(
                     ring.getAt(o, "u32"),
                     ring.getAt(o + 4, "i32") / PROBE_BATCH.pressureScale,
                     ring.getAt(o + 8, "u32") / PROBE_BATCH.emgScale,
                     ring.getAt(o + 12, "u32")
                 )
-                endOfReport = ring.getAt(o + 16, "u8") === 1
+                endOfReport = heavy || ring.getAt(o + 16, "u8") === 1
                 head = head + 1 === QUEUE_SAMPLES ? 0 : head + 1
                 size--
                 n++
@@ -102,9 +95,6 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
         }
     }, 0)
     return {
-        probe,
-        sampleIntervalMs: () => intervalMs,
-        malformedCount: () => malformed,
         onBatchDone: handler => {
             batchDone = handler
         },

@@ -96,6 +96,11 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
             expect(truth.spasmMs.length).toBeGreaterThan(0)
             expect(run.summary.emg.postBaseline.mean - run.summary.emg.preBaseline.mean, info).toBeGreaterThan(4)
             expect(emg.startedHigh).toBeGreaterThan(0)
+        } else if (name === "hypertonic") {
+            // the tone wanders (SD 2.5 uV) and can sit above the onset band at a cue: the core flags 2 of 176
+            // reps so over 16 seeds, 5 of 171 with every cue seen 300 ms late; the VM's cue timing varies
+            // from run to run (1 of 11 seen in two runs)
+            expect(emg.startedHigh, info).toBeLessThanOrEqual(2)
         } else expect(emg.startedHigh, info).toBe(0)
         // the electrode check: every rep of the noisy electrode is flagged poor contact, no rep of the others
         if (name === "noisy_electrode") expect(poorContact, info).toBe(run.reps.emg.length)

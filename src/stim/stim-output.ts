@@ -54,8 +54,7 @@ import { amplitudeToRaw, StimModuleFault, StimStatusFlags, STIM_AMPLITUDE_SCALE,
  *   128K-instruction limit.
  */
 
-/** [ms] default supervisor tick while the output is on (the supervisor wants 20-50 ms) */
-const TICK_MS_DEFAULT = STIM_TICK_MS
+/** [ms] the supervisor tick `tickMs` may ask for (the supervisor wants 20-50 ms; default STIM_TICK_MS) */
 const TICK_MS_MIN = 20
 const TICK_MS_MAX = 50
 /**
@@ -232,8 +231,8 @@ class StimOutputImpl implements StimOutputDriver {
     constructor(options: StimOutputOptions) {
         this.supervisor = options.supervisor ?? new StimSupervisor()
         this.module = options.module ?? new ds.PftStimulator()
-        const tick = options.tickMs ?? TICK_MS_DEFAULT
-        this.tickMs = tick >= TICK_MS_MIN && tick <= TICK_MS_MAX ? tick : TICK_MS_DEFAULT
+        const tick = options.tickMs ?? STIM_TICK_MS
+        this.tickMs = tick >= TICK_MS_MIN && tick <= TICK_MS_MAX ? tick : STIM_TICK_MS
         this.waveform = options.waveform === 2 ? 2 : 1
         this.onDecision = options.onDecision
         this.onStop = options.onStop

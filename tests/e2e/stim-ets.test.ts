@@ -97,9 +97,11 @@ test("ETS: a contraction she cannot hold is assisted, only after her true fall b
         /** the runner's course (state, phase, gate work, notice) as it changed, to say where a wait stalled */
         const course: string[] = []
         const t0 = Date.now()
+        let lastStep = ""
         trainer.onRunner(r => {
             const step = `${r.state} phase ${r.phaseIndex}${r.gateWork ? " gate work" : ""}${r.gateMet ? " gate met" : ""} notice ${r.notice}`
-            if (runner === undefined || course[course.length - 1].slice(course[course.length - 1].indexOf(" ") + 1) !== step) course.push(`${Date.now() - t0}ms ${step}`)
+            if (step !== lastStep) course.push(`${Date.now() - t0}ms ${step}`)
+            lastStep = step
             runner = r
         })
 

@@ -257,6 +257,22 @@ export class TrainerClient {
         await this.command("start_session")
     }
 
+    /**
+     * Starts a session and waits until it runs. `start_session` is harmless
+     * when one runs (services/trainer.md), so a start the trainer missed
+     * (busy, or restarting into a newly installed program) is sent again
+     * every 200 ms until `timeoutMs`.
+     */
+    async startRunning(timeoutMs: number): Promise<void> {
+        const deadline = Date.now() + timeoutMs
+        for (;;) {
+            await this.startSession()
+            if ((await this.sessionState()) === "running") return
+            if (Date.now() > deadline) throw new Error(`the trainer did not start a session within ${timeoutMs} ms of start commands (is the probe in and ready?)`)
+            await new Promise(r => setTimeout(r, 200))
+        }
+    }
+
     /** Ends the running session (idempotent). */
     async stopSession(): Promise<void> {
         await this.command("stop_session")

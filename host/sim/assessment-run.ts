@@ -124,10 +124,7 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         const wallPerSampleMs = (o.readyTimeoutMs ?? 20000) / speed
         await trainer.waitForState(s => s === "ready", Math.max(10000, wallPerSampleMs))
         const started = Date.now()
-        for (let i = 0; i < 20; i++) {
-            await trainer.startSession()
-            if ((await trainer.sessionState()) === "running") break
-        }
+        await trainer.startRunning(10000)
         const planned = (await trainer.readSummary(Channel.Emg)).repsPlanned
         let stopRequested = false
         const requestStop = () => {

@@ -74,12 +74,7 @@ async function readReps(trainer: TrainerClient, channel: Channel): Promise<Devic
 
 async function startRunning(trainer: TrainerClient) {
     await trainer.waitForState(s => s === "ready" || s === "done", 30000)
-    for (let i = 0; i < 20; i++) {
-        await trainer.startSession()
-        if ((await trainer.sessionState()) === "running") return
-        await sleep(100)
-    }
-    throw new Error("the session did not start")
+    await trainer.startRunning(5000)
 }
 
 test(

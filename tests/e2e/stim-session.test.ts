@@ -155,10 +155,7 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         let sessionsOver = false
         const anotherSession = async () => {
             const from = module.now()
-            for (let i = 0; i < 20 && (await trainer.sessionState()) !== "running"; i++) {
-                await trainer.startSession()
-                await sleep(100)
-            }
+            await trainer.startRunning(5000)
             await waitFor("the next session's stim phase", () => runner?.state === "running" && runner?.phaseIndex === 1, 30_000)
             await sleep(1500)
             await press(ButtonKind.Up, 4)

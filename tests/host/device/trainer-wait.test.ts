@@ -1,17 +1,22 @@
-// TrainerClient.waitForState against a trainer that answers some reads and
+// TrainerClient.waitForState and startRunning against a trainer that answers some reads and
 // not others (a VM or a serial link busy for a moment): a poll it does not
 // answer is a poll that saw nothing, and only the deadline ends the wait.
 import type * as jd from "jacdac-ts"
 import { describe, expect, test } from "vitest"
 import { SESSION_STATES, TrainerClient, type SessionState } from "../../../host/device/trainer-client"
 
-/** A trainer service whose session_state reads answer per `answers`: a state, or null for no answer. */
-function trainerAnswering(answers: (SessionState | null)[]): { service: jd.JDService; reads: () => number } {
+/**
+ * A trainer service whose session_state reads answer per `answers`: a state,
+ * or null for no answer; with `startsToRun`, it reads "ready" until that many
+ * start commands came, then "running".
+ */
+function trainerAnswering(answers: (SessionState | null)[], startsToRun = Infinity): { service: jd.JDService; reads: () => number; starts: () => number } {
     let reads = 0
+    let starts = 0
     let value: number[] | undefined
     const register = {
         async refresh() {
-            const a = answers[Math.min(reads, answers.length - 1)]
+            const a = starts >= startsToRun ? "running" : answers[Math.min(reads, answers.length - 1)]
             reads++
             if (a === null) return false
             value = [SESSION_STATES.indexOf(a)]
@@ -22,9 +27,15 @@ function trainerAnswering(answers: (SessionState | null)[]): { service: jd.JDSer
         },
     }
     // the service as the device holds it now (TrainerClient looks it up again: a restart replaces it)
-    const service = { serviceIndex: 1, register: () => register } as unknown as { serviceIndex: number; device: unknown }
+    const service = {
+        serviceIndex: 1,
+        register: () => register,
+        sendPacketAsync: async () => {
+            starts++
+        },
+    } as unknown as { serviceIndex: number; device: unknown }
     service.device = { service: () => service }
-    return { service: service as unknown as jd.JDService, reads: () => reads }
+    return { service: service as unknown as jd.JDService, reads: () => reads, starts: () => starts }
 }
 
 describe("waiting for the trainer's session state", () => {
@@ -44,5 +55,17 @@ describe("waiting for the trainer's session state", () => {
     test("a trainer in another state: the error at the deadline names it", async () => {
         const t = trainerAnswering(["paused"])
         await expect(new TrainerClient(t.service).waitForState(s => s === "running", 300)).rejects.toThrow(/stayed 'paused'/)
+    })
+
+    test("a start the trainer missed is sent again until the session runs", async () => {
+        const t = trainerAnswering(["ready"], 3)
+        await new TrainerClient(t.service).startRunning(10_000)
+        expect(t.starts()).toBe(3)
+    })
+
+    test("a session that never starts: the error says so at the deadline", async () => {
+        const t = trainerAnswering(["ready"])
+        await expect(new TrainerClient(t.service).startRunning(300)).rejects.toThrow(/did not start a session within 300 ms/)
+        expect(t.starts()).toBeGreaterThan(1)
     })
 })

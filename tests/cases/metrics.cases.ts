@@ -579,6 +579,21 @@ const noisyTopFit = scenario(() => {
     ]
     return s
 })
+/**
+ * The same flick with a 20 ms movement spike of +6 uV on its plateau just
+ * after the rise: the highest samples are half as high again as the
+ * plateau. The rise's top is the mean around its highest sample
+ * (TOP_HALF_SPAN_MS), so the spike barely moves the 60 % level; with the
+ * highest sample as the top, the onset came out 44 ms early.
+ */
+const spikedTopFit = scenario(() => {
+    const s = weakFlickScenario(true)
+    s.squeezes = [
+        { startMs: 3400, riseMs: 600, holdMs: 1100, fallMs: 500, amp: 12, cosine: true },
+        { startMs: 4100, riseMs: 10, holdMs: 10, fallMs: 10, amp: 6 },
+    ]
+    return s
+})
 const weakFlickBand = scenario(() => weakFlickScenario(false))
 
 /**
@@ -635,6 +650,19 @@ const startedHighRise = scenario(() => flickOnToneStep(0.3, 13, 2500, { startMs:
  * level before the rough onset puts it at the start of the rise.
  */
 const lateOnMovedTone = scenario(() => flickOnToneStep(1.5, 9.5, 3300, { startMs: 4300, riseMs: 600, holdMs: 800, fallMs: 500, amp: 8, cosine: true }))
+
+/**
+ * A late rise on a tone raised to the onset band, as after a spasm: the
+ * tone steps from 8 to 10.2 uV at 2900 (the onset band the pre-baseline
+ * set is 10 uV; it was not above it before the anticipation window, so
+ * the rep is not StartedHigh), its noise crosses the band at once, and the
+ * patient starts a 20 uV, 400 ms rise only at 4000. The rise fit 800 ms
+ * after the noise's crossing finds no rise and, the cue still lasting,
+ * fits again later: the onset is the rise's start. It used to keep the
+ * noise's crossing, 1.1 s early (the spasm patient's worst onsets, 300-770
+ * ms early in the core).
+ */
+const lateRiseOnRaisedTone = scenario(() => flickOnToneStep(0.3, 10.2, 2500, { startMs: 4000, riseMs: 400, holdMs: 800, fallMs: 500, amp: 20, cosine: true }))
 
 /**
  * The end of a fatigued endurance hold on a high, noisy tone: 30 uV over
@@ -987,6 +1015,14 @@ export const metricsGroups: MetricsGroup[] = [
         ],
     },
     {
+        name: "shape fit: a late rise on a tone raised to the onset band",
+        run: lateRiseOnRaisedTone,
+        cases: () => [
+            { name: "late rise on a raised tone: onset within 30 ms of the rise's start, not the noise's crossing", actual: () => repOf(lateRiseOnRaisedTone, 0).onsetMs, expected: 4000, tolerance: 30 },
+            { name: "late rise on a raised tone: not flagged StartedHigh", actual: () => flagOf(lateRiseOnRaisedTone, 0, RepFlag.StartedHigh), expected: 0, tolerance: 0 },
+        ],
+    },
+    {
         name: "shape fit: a fatigued end too small to fit",
         run: fatiguedEnd,
         cases: () => [
@@ -1008,6 +1044,14 @@ export const metricsGroups: MetricsGroup[] = [
         run: noisyTopFit,
         cases: () => [
             { name: "shape fit: a dip in the top does not move the onset (first crossing of 60 %)", actual: () => repOf(noisyTopFit, 0).onsetMs, expected: 3400, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: a spike on the top",
+        run: spikedTopFit,
+        cases: () => [
+            { name: "shape fit: a spike on the top does not move the onset (the top is a mean around its highest sample)", actual: () => repOf(spikedTopFit, 0).onsetMs, expected: 3400, tolerance: 20 },
+            { name: "shape fit: a spike on the top leaves the offset within 25 ms of 95 % relaxation", actual: () => repOf(spikedTopFit, 0).offsetMs, expected: 3400 + 600 + 1100 + 0.8564 * 500, tolerance: 25 },
         ],
     },
     {

@@ -76,8 +76,9 @@
  * and de-recruitment, zero slope at both ends; the patient model uses the
  * same shape):
  *
- * - Onset: RISE_FIT_AFTER_MS after detection, the rise's top is the highest
- *   value since the rough onset and its foot the level the rise left from:
+ * - Onset: RISE_FIT_AFTER_MS after detection, the rise's top is the mean
+ *   around the highest value since the rough onset (TOP_HALF_SPAN_MS) and
+ *   its foot the level the rise left from:
  *   the mean of the preCueMs before the rough onset (not before the cue: a
  *   patient who reacts a second late gives a wandering tone that second to
  *   move; over 8 seeds with the cue seen 0.3-1.5 s late, hypertonic onsets'
@@ -86,13 +87,18 @@
  *   samples, give the ramp's start
  *   by the half-cosine's phase at those fractions. Low fractions keep a top
  *   raised by tracking wobble from moving the estimate (a 10 % error in the
- *   top moves it by under 1 % of the rise time).
+ *   top moves it by under 1 % of the rise time). A fit that finds no rise
+ *   of the onset band's height while the cue lasts (noise on a tone raised
+ *   to the band made the rough onset, as after a spasm) is done again
+ *   RISE_FIT_AFTER_MS later (spasm onset p95 112 -> 91 ms over 16 seeds;
+ *   docs/engineering.md, "Fitting a late rise again").
  * - Offset: after the let-go cue, the fall is over once the value changed by
  *   less than SETTLE_FRACTION of the contraction's height over SETTLE_MS,
  *   and that window starts after the fitted fall's end. Its mean is the
  *   rest the fall went to (not the pre-cue level: tone wanders and rises
  *   over a hold). The 60 % and 15 % crossings of the fall from its top (the
- *   highest value in FALL_TOP_SPAN_MS before the 15 % crossing) give the
+ *   mean around the highest value in FALL_TOP_SPAN_MS before the 15 %
+ *   crossing) give the
  *   fall's start and duration; the offset is where it is down to 5 % of its
  *   height ("time to 95 % relaxation"). An early release (inside the work
  *   window) uses the band rule to find it and the pre-cue level as its
@@ -304,6 +310,20 @@ const RISE_LO = 0.15
 const RISE_HI = 0.6
 const RISE_PH_LO = 0.253183
 const RISE_PH_HI = 0.564094
+/**
+ * [ms] The rise's top is the mean of the samples within this of its highest
+ * one: the highest sample alone rides on the envelope's noise, which put
+ * the 60 % level too high and the onset early (noisy electrode: signed
+ * median -19 ms, p95 107 ms). Core, seeds 1-16, onset p95 with 50 / 100 /
+ * 150 / 250 ms: noisy electrode 85 / 82 / 78 / 60 ms, spasm 92 / 94 / 98 /
+ * 106 ms (91 with the highest sample), other profiles within 4 ms. Seeds
+ * 17-32 with 100: noisy electrode 114 -> 83 ms. The fall's top likewise:
+ * offset p95 noisy electrode 104 -> 87 ms (seeds 17-32: 88 -> 79), weak
+ * 80 -> 65 (seeds 17-32), hypertonic with every cue seen 1 s late 488 ->
+ * 324, the others within 11 ms (200 ms: hypertonic 339 -> 309 on seeds
+ * 17-32 but noisy offsets no better and weak ones worse).
+ */
+const TOP_HALF_SPAN_MS = 100
 /** [ms] how far before the offset candidate the fall's top is looked for */
 const FALL_FIT_SPAN_MS = 2000
 /** [ms] the fall's top is the highest value this long before its 15 % crossing (2/3 of the slowest fall, 1.8 s) */
@@ -1255,18 +1275,19 @@ export class ChannelAnalyzer {
 
     /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */
     private ringMean(fromMs: number, toMs: number, excludeTo?: boolean, minCount?: number): number {
+        // from the window's start forward, not from the newest sample back: a window early in the
+        // history would walk the whole ring, and the VM kills a stretch that runs long (the spans
+        // around the tops made the segment start's scans do so in every hypertonic VM run)
         let sum = 0
         let n = 0
-        let p = this.ringNext - 1
-        if (p < 0) p += this.ringLen
-        for (let k = 0; k < this.ringCount; k++) {
+        let p = this.ringFrom(fromMs)
+        const count = this.ringFromCount
+        for (let k = 0; k < count; k++) {
             const t = this.ringT.get(p)
-            if (t < fromMs) break
-            if (t < toMs || (t === toMs && excludeTo !== true)) {
-                sum += this.ringV.get(p)
-                n++
-            }
-            p = p === 0 ? this.ringLen - 1 : p - 1
+            if (t > toMs || (t === toMs && excludeTo === true)) break
+            sum += this.ringV.get(p)
+            n++
+            p = p + 1 === this.ringLen ? 0 : p + 1
         }
         return n > 0 && n >= (minCount ?? 1) ? sum / n : NaN
     }
@@ -1314,9 +1335,16 @@ export class ChannelAnalyzer {
         // (or the VM's lag at 12x) leaves the tone time to wander between the two
         const foot = this.preCueMean(r.onsetRawMs)
         if (foot === foot) r.base = foot
-        const top = this.ringMax(r.onsetRawMs, untilMs)
-        const amp = top - r.base
-        if (!(amp > this.hi - this.restMean)) return
+        this.ringMax(r.onsetRawMs, untilMs)
+        const amp = this.ringMean(this.ringMaxMs - TOP_HALF_SPAN_MS, this.ringMaxMs + TOP_HALF_SPAN_MS) - r.base
+        if (!(amp > this.hi - this.restMean)) {
+            // no rise yet: noise on a raised tone made the rough onset; the patient may still start while the cue lasts
+            if (r.windowOpen) {
+                r.riseFitted = false
+                r.confirmMs = untilMs
+            }
+            return
+        }
         const topMs = this.ringMaxMs
         if (!this.crossPair(r.base + RISE_LO * amp, r.base + RISE_HI * amp, true, r.windowStartMs, topMs)) return
         const t25 = this.pairLoMs
@@ -1345,14 +1373,14 @@ export class ChannelAnalyzer {
         // so a hold that sagged or wobbled since does not count as its top
         let from = atMs - FALL_FIT_SPAN_MS
         if (from < r.onsetRawMs) from = r.onsetRawMs
-        let top = this.ringMax(from, atMs)
+        const top = this.ringMax(from, atMs)
         if (!(top - base > minAmp)) return -1
         let t25 = this.crossing(base + FALL_LO * (top - base), false, from, untilMs)
         if (t25 < 0) return -1
         let from2 = t25 - FALL_TOP_SPAN_MS
         if (from2 < from) from2 = from
-        top = this.ringMax(from2, t25)
-        const amp = top - base
+        this.ringMax(from2, t25)
+        const amp = this.ringMean(this.ringMaxMs - TOP_HALF_SPAN_MS, this.ringMaxMs + TOP_HALF_SPAN_MS) - base
         // a fall must bring the signal down by FALL_MIN_FRACTION of the rep's height, not dip off a plateau
         if (!(amp > minAmp) || amp < FALL_MIN_FRACTION * (r.peak - r.base)) return -1
         if (!this.crossPair(base + FALL_LO * amp, base + FALL_HI * amp, false, from2, untilMs)) return -1

@@ -102,11 +102,21 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
     const offs: (() => void)[] = []
     try {
         const trainer = await findTrainer(o.sim.hostBus, 20000)
+        // A session's segments come in order (then Idle at its end), so a
+        // report of a segment at or before the newest one seen is a repeat or
+        // a late copy: the patient must not see it again. Two e2e runs (weak
+        // patient, about 1 in 30) showed such a copy of a Contract cue: once
+        // 10 s late, and the patient contracted again in the rest after it.
         let lastSegment = -2
+        let newestSegment = -1
         offs.push(
             trainer.onCue(c => {
-                if (c.segmentIndex === lastSegment && c.cue !== 0) return
+                if (c.cue !== 0 && c.segmentIndex <= newestSegment) {
+                    if (c.segmentIndex < newestSegment) console.info(`assessment-run: a late cue report ignored (segment ${c.segmentIndex} after ${newestSegment})`)
+                    return
+                }
                 if (c.cue === 0 && lastSegment === -1) return
+                if (c.cue !== 0) newestSegment = c.segmentIndex
                 lastSegment = c.cue === 0 ? -1 : c.segmentIndex
                 o.onCue?.(c, feed.lastSampleTimeMs())
             })

@@ -7,6 +7,9 @@
 // within 3 %) where the firmware meets them, and elsewhere to about 1.5x
 // what the same core code gives for this seed (host/sim/offline-run.ts), so a
 // regression fails; docs/engineering.md lists the gaps and why.
+// e2e-one-link: what is scored runs on the device and the patient's probe is on the simulator bus; the host link only
+// carries the cue reports and the reps read at the end, and probe-roundtrip, runner and serial test the USB link
+// (this file took ~200 s of CI per link)
 import { afterEach, describe, expect, test } from "vitest"
 import { RepFlag } from "../../src/core/metrics/types"
 import { PROFILE_NAMES, type ProfileName } from "../../host/sim/patient"
@@ -46,12 +49,13 @@ const LIMITS: Record<ProfileName, Limits> = {
     // came 280 ms off before)
     hypertonic: { onsetMedian: 50, onsetP95: 150, offsetMedian: 300, offsetP95: 800, peak: 6 },
     // after the spasm most reps start high and are not timed: the few left make p95 the worst single rep.
-    // Of the 8-11 timed reps, those the patient starts late on a tone the spasm raised to the onset band
-    // read the band's noise at the cue as their onset (600-770 ms early: docs/engineering.md, "fitting a
-    // late rise again"): with two such the median of 8 was 53 ms in one run, so the median is held to 100
+    // A rep the patient starts late on a tone the spasm raised to the onset band is fitted again once it
+    // rises (docs/engineering.md, "fitting a late rise again"); over 15 runs the median of 7-10 timed reps
+    // was 13-56 ms and the worst rep 43-320 ms, so the median is held to 100
     spasm: { onsetMedian: 100, onsetP95: Infinity, offsetMedian: Infinity, offsetP95: Infinity, peak: 6 },
-    // envelope noise of 25 % and movement spikes: onsets ride on the noise (the median of 11 reps has
-    // ranged 45-240 ms between runs of seed 1) and peaks on the spikes (18 % worst rep); offsets are
+    // envelope noise of 25 % and movement spikes: onsets ride on the noise (the median of 11 reps ranged
+    // 45-240 ms between runs of seed 1 while the rise's top was its highest sample; 14-39 ms, p95 53-114 ms,
+    // in 9 runs since it is the mean around it) and peaks on the spikes (18 % worst rep); offsets are
     // mostly under 60 ms, but one rep's release can be lost in the noise: 280 ms in one run, 806 ms in
     // another (its p95 of 11 reps, about the worst rep, then 432 ms). The patient reacts to the cues as
     // they come over the bus, so the VM's load changes what it does from run to run. The device flags
@@ -59,7 +63,7 @@ const LIMITS: Record<ProfileName, Limits> = {
     // high at the median (the noise's highest 1 s window), which it says. The worst flagged rep of a run
     // is 10-19 % in the core (16 seeds x 2 cue delays) and reached 28 % in one VM run under CI load
     // (11.5 % over the other link): held to 40 %, a bound on what a flagged amplitude can be off
-    noisy_electrode: { onsetMedian: 300, onsetP95: 600, offsetMedian: 80, offsetP95: 900, peak: 40 },
+    noisy_electrode: { onsetMedian: 100, onsetP95: 300, offsetMedian: 80, offsetP95: 900, peak: 40 },
 }
 
 describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
@@ -77,7 +81,19 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
         const offset = emg.reps.map(r => Math.abs(r.offsetErrorMs)).filter(Number.isFinite)
         const poorContact = run.reps.emg.filter(r => r.flags & RepFlag.PoorContact).length
         const peak = name === "noisy_electrode" ? emg.reps.map(r => r.peakErrorPct) : peakErrorsPct(emg.reps)
-        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact })
+        // the reps the patient did that the device did not time, to trace a miscount (session times, ms)
+        const untimed = truth.reps
+            .filter(t => !t.interrupted && !emg.reps.some(r => r.repIndex === t.repIndex))
+            .map(t => {
+                const d = run.reps.emg.find(r => r.repIndex === t.repIndex)
+                const at = (ms: number) => (ms < 0 ? -1 : Math.round(ms - run.sessionStartMs))
+                const truthRep = { cueOn: at(t.cueOnMs), cueOff: at(t.cueOffMs), onset: at(t.onsetMs), offset: at(t.offsetMs), peakUv: t.peakEmgUv }
+                const device = d && { cueOn: d.cueOnMs, cueOff: d.cueOffMs, onset: d.onsetMs, offset: d.offsetMs, peakUv: d.peak, flags: d.flags }
+                return { repIndex: t.repIndex, truth: truthRep, device: device ?? "not reported" }
+            })
+        // every Contract cue the patient saw (repIndex, session ms): a cue seen twice shows here
+        const cuesSeen = truth.reps.map(t => [t.repIndex, Math.round(t.cueOnMs - run.sessionStartMs)])
+        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact, untimed, cuesSeen })
         const limits = LIMITS[name]
         // in every run's output, to watch the margins from run to run (the VM's load changes what the patient does)
         console.info(`patients e2e ${name}: onset p95 ${percentile(onset, 95).toFixed(0)} ms, offset p95 ${percentile(offset, 95).toFixed(0)} ms, worst peak ${Math.max(...peak).toFixed(1)} %; ${info}`)

@@ -21,6 +21,7 @@ program
     .option("-s, --seed <n>", "patient model seed", v => parseInt(v, 10), 1)
     .option("-x, --speed <x>", "samples come this many times faster than real time (1..20)", parseFloat, 1)
     .option("--replay <file>", "replay a CSV trace (time_ms,pressure_cmH2O,emg_uV) instead of a simulated patient")
+    .option("--program <file>", "run this therapist program (JSON, as `pft program push` takes) instead of the built-in Glazer assessment")
     .option("-d, --duration <s>", "stop the session after this many seconds of wall time", parseFloat)
     .option("--json", "print the measured session (and its score against ground truth) as JSON")
     .option("-v, --verbose", "also print the VM's console output")

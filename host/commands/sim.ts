@@ -11,6 +11,13 @@ import type { SessionScore } from "../sim/scoring"
 import type { CueReport } from "../device/trainer-client"
 import { formatSessionReport } from "../report/session-text"
 import { Block, Cue } from "../../src/core/protocol/assessment"
+import { randomBytes } from "node:crypto"
+import { formatProgramError, ProgramStatus, sessionMaxDurationS, sessionStimS, type Program } from "../../src/core/program"
+import { findTrainer } from "../device/trainer-client"
+import { BLOCK_RELAX, BLOCK_STIM } from "../../src/core/runner"
+import { readProgramFile } from "../program/load"
+import { CLINIC_KEY_BYTES, signProgram } from "../program/sign"
+import type { Simulation } from "../sim/simulation"
 
 export interface SimOptions {
     profile: string
@@ -23,6 +30,8 @@ export interface SimOptions {
     serve?: boolean
     /** sim | serial (SimulationOptions.hostLink) */
     hostLink?: string
+    /** a therapist program file to run instead of the built-in assessment */
+    program?: string
 }
 
 const CUE_WORDS: Record<number, string> = {
@@ -37,6 +46,8 @@ const BLOCK_WORDS: Record<number, string> = {
     [Block.Holds]: "holds",
     [Block.Endurance]: "endurance",
     [Block.PostBaseline]: "post-baseline",
+    [BLOCK_RELAX]: "relaxation",
+    [BLOCK_STIM]: "stimulation",
 }
 
 function checkOptions(opts: SimOptions): void {
@@ -87,10 +98,28 @@ export async function runSim(opts: SimOptions): Promise<void> {
     if (trace) say(`pft sim: replaying ${trace.samples.length} samples at ${Math.round(trace.sampleRateHz)} Hz from ${opts.replay}`)
     else say(`pft sim: simulated patient '${opts.profile}' (seed ${opts.seed}) at ${opts.speed}x real time`)
 
+    const program = opts.program ? loadProgram(opts.program) : undefined
+    if (program) say(`pft sim: program ${program.programId} version ${program.programVersion} (at most ${sessionMaxDurationS(program)} s of session)`)
+
     say("pft sim: starting the devtools bus and the firmware VM...")
-    const sim = await startSimulation({ hostLink: opts.hostLink as HostLink | undefined, onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined }).catch(e => {
+    // a program with stimulation needs the stimulator module (its firmware and a simulated output stage on a 500 Ohm load)
+    const withStim = program !== undefined && sessionStimS(program) > 0
+    const sim = await startSimulation({
+        hostLink: opts.hostLink as HostLink | undefined,
+        onVmLine: opts.verbose ? l => console.error(`vm: ${l}`) : undefined,
+        stimFirmware: withStim,
+    }).catch(e => {
         throw new CliError(`could not start the simulation: ${(e as Error).message}`, EXIT.busy)
     })
+    if (withStim) hostStimulator(sim.bus).setLoad(500)
+    try {
+        if (program) await installProgram(sim, program)
+    } catch (e) {
+        await sim.stop()
+        throw e
+    }
+    // a program's session ends with the patient's rating (or done, if it asks none)
+    const sessionEnd = program ? { endWhen: (s: string) => s === "rating" || s === "done", maxSessionMs: sessionMaxDurationS(program) * 1000 } : {}
     let stop: () => void = () => {}
     const stopSignal = new Promise<void>(r => (stop = r))
     const onSignal = () => {
@@ -100,7 +129,11 @@ export async function runSim(opts: SimOptions): Promise<void> {
     process.once("SIGINT", onSignal)
     process.once("SIGTERM", onSignal)
     const timer = opts.duration ? setTimeout(stop, opts.duration * 1000) : undefined
+    let cued = false
     const onCue = (c: CueReport) => {
+        // the idle cue before the session's first segment is not its end
+        if (c.cue === Cue.Idle && !cued) return
+        cued = true
         const where = c.cue === Cue.Idle ? "" : ` (${BLOCK_WORDS[c.block] ?? "?"}${c.repIndex >= 0 ? `, contraction ${c.repIndex + 1}` : ""})`
         say(`  ${(c.startedAtMs / 1000).toFixed(1).padStart(6)} s  ${CUE_WORDS[c.cue] ?? "?"}${where}`)
     }
@@ -116,9 +149,10 @@ export async function runSim(opts: SimOptions): Promise<void> {
                 stopAtSeq: trace.samples.length - 1,
                 stopSignal,
                 onCue,
+                ...sessionEnd,
             })
         } else {
-            const r = await runPatient({ sim, profile: opts.profile as ProfileName, seed: opts.seed, speed: opts.speed, stopSignal, onCue })
+            const r = await runPatient({ sim, profile: opts.profile as ProfileName, seed: opts.seed, speed: opts.speed, stopSignal, onCue, ...sessionEnd })
             result = r.run
             score = r.score
         }
@@ -128,8 +162,13 @@ export async function runSim(opts: SimOptions): Promise<void> {
         process.off("SIGTERM", onSignal)
         await sim.stop()
     }
+    // the VM at a high --speed on a busy machine can fall behind the feed: its queue overflows and it counts the samples lost
+    const lostByVm = result.summary.emg.samplesLost - result.droppedSamples
+    if (lostByVm > 0.01 * result.sentSamples)
+        say(`pft sim: warning: the firmware lost ${lostByVm} of the ${result.sentSamples} samples sent (the VM fell behind at ${opts.speed}x real time); the metrics are of what it saw: run again with a lower --speed`)
     if (opts.json) {
-        console.log(JSON.stringify({ profile: trace ? undefined : opts.profile, seed: trace ? undefined : opts.seed, replay: opts.replay, ...result, score }, null, 2))
+        const programInfo = program ? { programId: program.programId, programVersion: program.programVersion } : undefined
+        console.log(JSON.stringify({ profile: trace ? undefined : opts.profile, seed: trace ? undefined : opts.seed, replay: opts.replay, program: programInfo, ...result, score }, null, 2))
         return
     }
     console.log(formatSessionReport(result, score))
@@ -142,4 +181,29 @@ function loadReplay(file: string) {
         if (e instanceof ReplayFormatError) throw new CliError(e.message, EXIT.usage)
         throw new CliError(`cannot read ${file}: ${(e as Error).message}`, EXIT.usage)
     }
+}
+
+/** Reads and validates a program file; an invalid one says every problem and what to do. */
+function loadProgram(file: string): Program {
+    const v = readProgramFile(file)
+    if (v.ok) return v.program
+    for (const e of v.errors) console.error(formatProgramError(e))
+    throw new CliError(`${file} is not a valid program: nothing was run (check it with \`pft program validate\`)`, EXIT.usage)
+}
+
+/**
+ * Installs the program on the simulated trainer, whose flash starts empty:
+ * a clinic key made for this run only (kept in memory, never written) is
+ * provisioned, then the program signed with it is pushed, as `pft device
+ * provision` and `pft program push` do on a real device.
+ */
+async function installProgram(sim: Simulation, program: Program): Promise<void> {
+    const trainer = await findTrainer(sim.hostBus, 20000)
+    const key = randomBytes(CLINIC_KEY_BYTES)
+    const provisioned = await trainer.provisionKey(key)
+    if (provisioned.status !== ProgramStatus.KeyInstalled)
+        throw new CliError(`the simulated trainer refused this run's clinic key: ${provisioned.message}`, EXIT.failure)
+    const pushed = await trainer.pushProgram(signProgram(program, key).envelope)
+    if (pushed.status !== ProgramStatus.Installed)
+        throw new CliError(`the simulated trainer refused ${program.programId} version ${program.programVersion}: ${pushed.message}`, EXIT.failure)
 }

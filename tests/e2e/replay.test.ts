@@ -8,6 +8,7 @@ import { promisify } from "node:util"
 import { describe, expect, test } from "vitest"
 import { repoRoot } from "../../host/paths"
 import { E2E_HOST_LINK } from "../helpers/e2e-link"
+import { shortProgram } from "../../host/sim/short-program"
 
 const run = promisify(execFile)
 
@@ -32,5 +33,29 @@ describe("pft sim --replay", () => {
         expect(result.reps.emg.length).toBeGreaterThan(0)
         expect(result.summary.emg.repsDone).toBe(0)
         expect(result.score).toBeUndefined()
+    })
+
+    test("--program: a resting trace meets the program's relaxation gate and reaches its flicks, none done", async () => {
+        // 70 s at 100 Hz of the same rest (3 uV, under the program's 4 uV gate): baseline 10 s, relaxation
+        // (the gate held 10 s), then the flicks from about 40 s into the session
+        const rows = ["time_ms,pressure_cmH2O,emg_uV"]
+        for (let i = 0; i < 7000; i++) rows.push(`${i * 10},${(15 + 0.2 * ((i % 7) - 3) / 3).toFixed(3)},${(3 + 0.3 * ((i % 5) - 2) / 2).toFixed(3)}`)
+        const dir = mkdtempSync(join(tmpdir(), "pft-replay-"))
+        const file = join(dir, "rest.csv")
+        writeFileSync(file, rows.join("\n"))
+        const programFile = join(dir, "program.json")
+        writeFileSync(programFile, JSON.stringify(shortProgram()))
+        const { stdout, stderr } = await run(
+            process.execPath,
+            [join(repoRoot(), "bin", "pft.mjs"), "sim", "--host-link", E2E_HOST_LINK, "--replay", file, "--program", programFile, "--speed", "4", "--json"],
+            { cwd: repoRoot(), timeout: 120000 }
+        )
+        const result = JSON.parse(stdout)
+        expect(result.program.programId).toBe("relax-then-tone-short")
+        expect(stderr).toContain("relaxation")
+        expect(stderr).toContain("squeeze (quick flicks, contraction 1)")
+        expect(result.summary.emg.repsPlanned).toBe(4)
+        expect(result.reps.emg.length).toBeGreaterThan(0)
+        expect(result.summary.emg.repsDone).toBe(0)
     })
 })

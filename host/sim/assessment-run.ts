@@ -107,16 +107,23 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         // a late copy: the patient must not see it again. Two e2e runs (weak
         // patient, about 1 in 30) showed such a copy of a Contract cue: once
         // 10 s late, and the patient contracted again in the rest after it.
+        // A new session counts its segments from 0 again: its end (Idle) or,
+        // should that report be missed, its clock starting again (a live
+        // report's sample time more than a second before the last one's) says so.
         let lastSegment = -2
         let newestSegment = -1
+        let liveSampleTimeMs = 0
+        let sessionClock = 0
+        let newestClock = 0
         offs.push(
             trainer.onCue(c => {
-                if (c.cue !== 0 && c.segmentIndex <= newestSegment) {
+                if (c.cue !== 0 && c.segmentIndex <= newestSegment && sessionClock === newestClock) {
                     if (c.segmentIndex < newestSegment) console.info(`assessment-run: a late cue report ignored (segment ${c.segmentIndex} after ${newestSegment})`)
                     return
                 }
                 if (c.cue === 0 && lastSegment === -1) return
-                if (c.cue !== 0) newestSegment = c.segmentIndex
+                newestSegment = c.cue === 0 ? -1 : c.segmentIndex
+                newestClock = sessionClock
                 lastSegment = c.cue === 0 ? -1 : c.segmentIndex
                 o.onCue?.(c, feed.lastSampleTimeMs())
             })
@@ -125,6 +132,8 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         let zeroAtStartCmH2O = 0
         offs.push(
             trainer.onLive(r => {
+                if (r.sampleTimeMs < liveSampleTimeMs - 1000) sessionClock++
+                liveSampleTimeMs = r.sampleTimeMs
                 if (r.sampleTimeMs > 0 && sessionStartMs < 0) {
                     sessionStartMs = r.lastSeq * intervalMs - r.sampleTimeMs
                     zeroAtStartCmH2O = r.zeroCmH2O

@@ -2,8 +2,16 @@ import * as ds from "@devicescript/core"
 import { PROBE_BATCH, probeBatchCount } from "../core/probe-batch"
 import { SampleSequence } from "../core/sample-sequence"
 
-/** Samples handled per synchronous stretch (the whole per-sample path of both channels). */
-const SAMPLES_PER_STRETCH = 5
+/**
+ * Samples handled per synchronous stretch (the whole per-sample path of both
+ * channels). One: the heaviest sample (a segment change that closes a rep:
+ * its fits, its storing, the runner's count) then has the VM's whole 128 K
+ * opcodes to itself. With 5, a run of 10-sample reports (the session-log
+ * e2e) died with InfiniteLoop in `repFinished` in 2 of 4 runs once the shape
+ * fits grew by a few percent (2026-11-27); a yield per sample costs little
+ * against the sample's own work (bench "probe samples").
+ */
+const SAMPLES_PER_STRETCH = 1
 /** Samples the queue holds (1.3 s at 10x real time; 20 bytes each) */
 const QUEUE_SAMPLES = 128
 /** [bytes] per queued sample: seq u32, pressure i32, EMG u32 (wire fixed point), lost before u32, end of report u8 */

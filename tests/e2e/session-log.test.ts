@@ -31,7 +31,7 @@ import { makeProfile, PatientModel, patientSource } from "../../host/sim/patient
 import { startProbeFeed } from "../../host/sim/probe-feed"
 import { hostProbe } from "../../host/sim/probe-server"
 import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
-import { startSimulation, type Simulation } from "../../host/sim/simulation"
+import { firmwareCrash, startSimulation, type Simulation } from "../../host/sim/simulation"
 import { installProgram } from "../helpers/install-program"
 import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
@@ -145,6 +145,11 @@ test(
                 await trainer.waitForState(s => s === "done", 20000)
                 await sleep(500) // the summary goes out once the rating is over
             }
+        } catch (e) {
+            // what the trainer did: a crash, and the day's course (a session back at 'ready' without its end once)
+            const crash = firmwareCrash(sim)
+            const course = runnerPhases.map((p, i) => `day ${i}: ${JSON.stringify(p)}`).join("; ")
+            throw new Error(`${(e as Error).message}\n${crash ? `the trainer's firmware crashed:\n  ${crash}\n` : ""}phases so far: ${course}; today ${JSON.stringify(phasesToday)} at ${sampleTimeMs} ms\ntrainer VM, last lines:\n${sim.vm.lines.slice(-25).join("\n")}`)
         } finally {
             offCue()
             offLive()

@@ -72,19 +72,23 @@ function namespacesWork() {
 }
 
 /**
- * [s] each e2e file's duration in a clean-clone CI run (2026-11-27): the
+ * [s] each e2e file's duration in a clean-clone CI run (2026-11-27, 21:09): the
  * longest start first, so that the workers end together. A file not listed
  * starts after these; the last run's own figures (per file and link), when
  * present, come first.
  */
 const E2E_SECONDS_HINT = {
-    "patients.test.ts": 176,
-    "runner.test.ts": 163,
-    "session-log.test.ts": 78,
-    "stim-session.test.ts": 57,
-    "stim-ets.test.ts": 44,
-    "stim.test.ts": 36,
-    "probe-removal.test.ts": 35,
+    "patients.test.ts": 209,
+    "runner.test.ts": 192,
+    "session-log.test.ts": 100,
+    "stim-session.test.ts": 75,
+    "cli-sim.test.ts": 70,
+    "stim-ets.test.ts": 56,
+    "stim.test.ts": 53,
+    "probe-removal.test.ts": 44,
+    "replay.test.ts": 35,
+    "monitor.test.ts": 33,
+    "programs.test.ts": 33,
 }
 
 /**

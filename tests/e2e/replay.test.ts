@@ -35,7 +35,8 @@ describe("pft sim --replay", () => {
         expect(result.score).toBeUndefined()
     })
 
-    test("--program: a resting trace meets the program's relaxation gate and reaches its flicks, none done", async () => {
+    // over the simulator bus only, as cli-sim's --program test
+    test.skipIf(E2E_HOST_LINK === "serial")("--program: a resting trace meets the program's relaxation gate and reaches its flicks, none done", async () => {
         // 70 s at 100 Hz of the same rest (3 uV, under the program's 4 uV gate): baseline 10 s, relaxation
         // (the gate held 10 s), then the flicks from about 40 s into the session
         const rows = ["time_ms,pressure_cmH2O,emg_uV"]

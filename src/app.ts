@@ -78,7 +78,7 @@ export async function startApp(io: BoardIo = {}) {
             trainer.lastSeq = seq
             trainer.taken++
             trainer.lost += lostBefore
-            // a cue change is a new segment, the heaviest sample (its scans and fits): the input yields after it
+            // a cue change is a new segment: its report and its fits go out at once, not at the report's end
             if (session.takeCueChange()) return (cueDirty = true)
             return false
         },

@@ -110,8 +110,8 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         // A new session counts its segments from 0 again: its end (Idle) or,
         // should that report be missed, its clock starting again (a live
         // report's sample time more than a second before the last one's) says so.
-        let lastSegment = -2
-        let newestSegment = -1
+        /** the newest segment the patient saw; -1: the session's end (Idle); -2: nothing yet */
+        let newestSegment = -2
         let liveSampleTimeMs = 0
         let sessionClock = 0
         let newestClock = 0
@@ -121,10 +121,9 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
                     if (c.segmentIndex < newestSegment) console.info(`assessment-run: a late cue report ignored (segment ${c.segmentIndex} after ${newestSegment})`)
                     return
                 }
-                if (c.cue === 0 && lastSegment === -1) return
+                if (c.cue === 0 && newestSegment === -1) return
                 newestSegment = c.cue === 0 ? -1 : c.segmentIndex
                 newestClock = sessionClock
-                lastSegment = c.cue === 0 ? -1 : c.segmentIndex
                 o.onCue?.(c, feed.lastSampleTimeMs())
             })
         )

@@ -37,7 +37,7 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
     const sequence = new SampleSequence()
     let intervalMs = 0
     let batchDone: () => Promise<void> = undefined
-    // Samples wait in a ring that one loop works through a few at a time,
+    // Samples wait in a ring that one loop works through SAMPLES_PER_STRETCH at a time,
     // yielding in between: the VM kills a synchronous stretch after 128 K
     // opcodes, and reports that pile up while the VM is busy must not be
     // handled in one stretch. A full ring drops the newest samples, counted
@@ -86,7 +86,8 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
             let endOfReport = false
             while (size > 0 && n < SAMPLES_PER_STRETCH && !endOfReport) {
                 const o = head * SLOT_BYTES
-                // a sample the handler says was heavy (a new segment: its scans and fits) ends the stretch as a report's end does
+                // a sample the handler says was heavy (a new segment) gets the batch's follow-up at once, as a report's end
+                // does: the new cue's report and the fits it asked for
                 const heavy = onSample(
                     ring.getAt(o, "u32"),
                     ring.getAt(o + 4, "i32") / PROBE_BATCH.pressureScale,

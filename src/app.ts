@@ -93,9 +93,11 @@ export async function startApp(io: BoardIo = {}) {
         pressButton: press,
     })
     input.onBatchDone(async () => {
-        // the metrics' shape fits, in a turn of their own: the VM kills long synchronous stretches
+        // the metrics' shape fits, each channel's in a turn of its own: the VM kills long synchronous stretches
         await ds.sleep(0)
-        session.runDeferred()
+        session.runDeferred(0)
+        await ds.sleep(0)
+        session.runDeferred(1)
         // publish after the batch, not per sample: one report per change is enough
         if (cueDirty) {
             cueDirty = false

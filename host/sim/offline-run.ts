@@ -97,7 +97,11 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
         pushed++
         lost = 0
         o.onSample?.(seq, session, model)
-        if ((seq + 1) % batch === 0) session.runDeferred()
+        if ((seq + 1) % batch === 0) {
+            // as the firmware does after each report: the EMG's deferred fits, then the pressure's
+            session.runDeferred(0)
+            session.runDeferred(1)
+        }
         if (!started && session.sessionState() === SessionState.Ready) {
             session.start(o.program, o.program ? p => new SessionRunner(p, DEFAULT_RUNNER) : undefined)
             started = true

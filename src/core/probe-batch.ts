@@ -16,38 +16,43 @@
 /** Largest Jacdac packet payload [bytes] (jacdac spec: JD_SERIAL_MAX_PAYLOAD_SIZE). */
 export const JACDAC_MAX_PAYLOAD_BYTES = 236
 
-export const PROBE_BATCH = {
-    headerBytes: 8,
-    sampleBytes: 8,
-    firstSeqOffset: 0,
-    intervalOffset: 4,
+/**
+ * An enum, not an object: the firmware's compiler puts an enum's numbers
+ * straight into the code, where an object is built at boot and read field
+ * by field (bytecode the board image has little room for).
+ */
+export enum ProbeBatch {
+    HeaderBytes = 8,
+    SampleBytes = 8,
+    FirstSeqOffset = 0,
+    IntervalOffset = 4,
     /** within one sample */
-    pressureOffset: 0,
+    PressureOffset = 0,
     /** within one sample */
-    emgOffset: 4,
+    EmgOffset = 4,
     /** i22.10: raw / 2^10 */
-    pressureScale: 1024,
+    PressureScale = 1024,
     /** u16.16: raw / 2^16 */
-    emgScale: 65536,
+    EmgScale = 65536,
     /** u16.16: raw / 2^16 */
-    intervalScale: 65536,
-} as const
+    IntervalScale = 65536,
+}
 
 /** Most samples one report can carry. */
 export const PROBE_BATCH_MAX_SAMPLES = Math.floor(
-    (JACDAC_MAX_PAYLOAD_BYTES - PROBE_BATCH.headerBytes) / PROBE_BATCH.sampleBytes
+    (JACDAC_MAX_PAYLOAD_BYTES - ProbeBatch.HeaderBytes) / ProbeBatch.SampleBytes
 )
 
 /** Payload size [bytes] of a batch of `count` samples. */
 export function probeBatchBytes(count: number): number {
-    return PROBE_BATCH.headerBytes + count * PROBE_BATCH.sampleBytes
+    return ProbeBatch.HeaderBytes + count * ProbeBatch.SampleBytes
 }
 
 /** Samples in a payload of `payloadBytes`, or -1 if the size is not a whole batch. */
 export function probeBatchCount(payloadBytes: number): number {
-    const body = payloadBytes - PROBE_BATCH.headerBytes
-    if (body < 0 || body % PROBE_BATCH.sampleBytes !== 0) return -1
-    return body / PROBE_BATCH.sampleBytes
+    const body = payloadBytes - ProbeBatch.HeaderBytes
+    if (body < 0 || body % ProbeBatch.SampleBytes !== 0) return -1
+    return body / ProbeBatch.SampleBytes
 }
 
 /** Default nominal sample rate per channel [Hz]. */

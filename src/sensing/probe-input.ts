@@ -1,5 +1,5 @@
 import * as ds from "@devicescript/core"
-import { PROBE_BATCH, probeBatchCount } from "../core/probe-batch"
+import { ProbeBatch, probeBatchCount } from "../core/probe-batch"
 import { SampleSequence } from "../core/sample-sequence"
 
 /**
@@ -52,8 +52,8 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
         const count = probeBatchCount(payload.length)
         // not a whole number of samples: dropped; the next batch counts its samples lost
         if (count < 0) return
-        const firstSeq = payload.getAt(PROBE_BATCH.firstSeqOffset, "u32")
-        const interval = payload.getAt(PROBE_BATCH.intervalOffset, "u32") / PROBE_BATCH.intervalScale
+        const firstSeq = payload.getAt(ProbeBatch.FirstSeqOffset, "u32")
+        const interval = payload.getAt(ProbeBatch.IntervalOffset, "u32") / ProbeBatch.IntervalScale
         if (interval !== intervalMs && onInterval) onInterval(interval)
         intervalMs = interval
         const verdict = sequence.accept(firstSeq, count)
@@ -63,13 +63,13 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
                 overrun += 1 + lost
                 continue
             }
-            const at = PROBE_BATCH.headerBytes + i * PROBE_BATCH.sampleBytes
+            const at = ProbeBatch.HeaderBytes + i * ProbeBatch.SampleBytes
             let slot = head + size
             if (slot >= QUEUE_SAMPLES) slot -= QUEUE_SAMPLES
             const o = slot * SLOT_BYTES
             ring.setAt(o, "u32", firstSeq + i)
-            ring.setAt(o + 4, "i32", payload.getAt(at + PROBE_BATCH.pressureOffset, "i32"))
-            ring.setAt(o + 8, "u32", payload.getAt(at + PROBE_BATCH.emgOffset, "u32"))
+            ring.setAt(o + 4, "i32", payload.getAt(at + ProbeBatch.PressureOffset, "i32"))
+            ring.setAt(o + 8, "u32", payload.getAt(at + ProbeBatch.EmgOffset, "u32"))
             ring.setAt(o + 12, "u32", lost + overrun)
             ring.setAt(o + 16, "u8", i === count - 1 ? 1 : 0)
             overrun = 0
@@ -90,8 +90,8 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
                 // does: the new cue's report and the fits it asked for
                 const heavy = onSample(
                     ring.getAt(o, "u32"),
-                    ring.getAt(o + 4, "i32") / PROBE_BATCH.pressureScale,
-                    ring.getAt(o + 8, "u32") / PROBE_BATCH.emgScale,
+                    ring.getAt(o + 4, "i32") / ProbeBatch.PressureScale,
+                    ring.getAt(o + 8, "u32") / ProbeBatch.EmgScale,
                     ring.getAt(o + 12, "u32")
                 )
                 endOfReport = heavy || ring.getAt(o + 16, "u8") === 1

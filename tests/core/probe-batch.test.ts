@@ -2,7 +2,7 @@
 // spec tool generates from services/pelvicprobe.md.
 import * as jd from "jacdac-ts"
 import { describe, expect, test } from "vitest"
-import { PROBE_BATCH, PROBE_BATCH_MAX_SAMPLES, probeBatchBytes, probeBatchCount } from "../../src/core/probe-batch"
+import { ProbeBatch, PROBE_BATCH_MAX_SAMPLES, probeBatchBytes, probeBatchCount } from "../../src/core/probe-batch"
 import { PROBE_SERVICE, packetInfo } from "../../host/spec"
 
 describe("probe batch layout", () => {
@@ -16,12 +16,12 @@ describe("probe batch layout", () => {
         const payload = jd.jdpack(format, [4000000000, 10, [[-12.5, 0.004], [98.0665, 1.25]]] as any)
         const view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength)
         expect(probeBatchCount(payload.length)).toBe(2)
-        expect(view.getUint32(PROBE_BATCH.firstSeqOffset, true)).toBe(4000000000)
-        expect(view.getUint32(PROBE_BATCH.intervalOffset, true) / PROBE_BATCH.intervalScale).toBe(10)
-        const second = PROBE_BATCH.headerBytes + PROBE_BATCH.sampleBytes
-        expect(view.getInt32(PROBE_BATCH.headerBytes + PROBE_BATCH.pressureOffset, true) / PROBE_BATCH.pressureScale).toBe(-12.5)
-        expect(view.getUint32(second + PROBE_BATCH.emgOffset, true) / PROBE_BATCH.emgScale).toBe(1.25)
-        expect(Math.abs(view.getInt32(second + PROBE_BATCH.pressureOffset, true) / PROBE_BATCH.pressureScale - 98.0665)).toBeLessThan(1 / 1024)
+        expect(view.getUint32(ProbeBatch.FirstSeqOffset, true)).toBe(4000000000)
+        expect(view.getUint32(ProbeBatch.IntervalOffset, true) / ProbeBatch.IntervalScale).toBe(10)
+        const second = ProbeBatch.HeaderBytes + ProbeBatch.SampleBytes
+        expect(view.getInt32(ProbeBatch.HeaderBytes + ProbeBatch.PressureOffset, true) / ProbeBatch.PressureScale).toBe(-12.5)
+        expect(view.getUint32(second + ProbeBatch.EmgOffset, true) / ProbeBatch.EmgScale).toBe(1.25)
+        expect(Math.abs(view.getInt32(second + ProbeBatch.PressureOffset, true) / ProbeBatch.PressureScale - 98.0665)).toBeLessThan(1 / 1024)
     })
 
     test("the largest batch fits one Jacdac packet and one more does not", () => {

@@ -65,7 +65,8 @@ describe("heap", () => {
         while (session.sessionState() === SessionState.Running) {
             push()
             push()
-            session.runDeferred()
+            session.runDeferred(0)
+            session.runDeferred(1)
             status.update(session.programRunner(), session.sampleTimeMs())
             reps += session.takeFinishedReps().length
             await ds.sleep(0)

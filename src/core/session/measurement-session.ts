@@ -257,12 +257,16 @@ export class MeasurementSession {
     }
 
     /**
-     * Runs the metrics' deferred work (shape fits). Call after each probe
-     * report, in a turn of its own on the device (ChannelAnalyzer.runDeferred).
+     * Runs one channel's deferred metrics work (shape fits, and the rep they
+     * finish): `channel` 0 the EMG, 1 the pressure. Call it for both after
+     * each probe report, each in a turn of its own on the device
+     * (ChannelAnalyzer.runDeferred): both channels' fits in one turn came
+     * near the VM's step limit and the trainer died with InfiniteLoop now
+     * and then (session-log e2e, CI).
      */
-    runDeferred(): void {
-        this.emg.runDeferred()
-        this.pressureMetrics.runDeferred()
+    runDeferred(channel: number): void {
+        if (channel === 0) this.emg.runDeferred()
+        else this.pressureMetrics.runDeferred()
         this.collectFinished()
     }
 

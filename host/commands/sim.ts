@@ -12,11 +12,11 @@ import type { CueReport } from "../device/trainer-client"
 import { formatSessionReport } from "../report/session-text"
 import { Block, Cue } from "../../src/core/protocol/assessment"
 import { randomBytes } from "node:crypto"
-import { formatProgramError, ProgramStatus, sessionMaxDurationS, sessionStimS, type Program } from "../../src/core/program"
-import { findTrainer } from "../device/trainer-client"
+import { formatProgramError, sessionMaxDurationS, sessionStimS, type Program } from "../../src/core/program"
 import { BLOCK_RELAX, BLOCK_STIM } from "../../src/core/runner"
 import { readProgramFile } from "../program/load"
-import { CLINIC_KEY_BYTES, signProgram } from "../program/sign"
+import { CLINIC_KEY_BYTES } from "../program/sign"
+import { installProgramOnSim, InstallRefused } from "../sim/install-program"
 import type { Simulation } from "../sim/simulation"
 
 export interface SimOptions {
@@ -192,18 +192,14 @@ function loadProgram(file: string): Program {
 }
 
 /**
- * Installs the program on the simulated trainer, whose flash starts empty:
- * a clinic key made for this run only (kept in memory, never written) is
- * provisioned, then the program signed with it is pushed, as `pft device
- * provision` and `pft program push` do on a real device.
+ * Installs the program on the simulated trainer, whose flash starts empty,
+ * with a clinic key made for this run only (kept in memory, never written).
  */
 async function installProgram(sim: Simulation, program: Program): Promise<void> {
-    const trainer = await findTrainer(sim.hostBus, 20000)
-    const key = randomBytes(CLINIC_KEY_BYTES)
-    const provisioned = await trainer.provisionKey(key)
-    if (provisioned.status !== ProgramStatus.KeyInstalled)
-        throw new CliError(`the simulated trainer refused this run's clinic key: ${provisioned.message}`, EXIT.failure)
-    const pushed = await trainer.pushProgram(signProgram(program, key).envelope)
-    if (pushed.status !== ProgramStatus.Installed)
-        throw new CliError(`the simulated trainer refused ${program.programId} version ${program.programVersion}: ${pushed.message}`, EXIT.failure)
+    try {
+        await installProgramOnSim(sim, randomBytes(CLINIC_KEY_BYTES), program)
+    } catch (e) {
+        if (e instanceof InstallRefused) throw new CliError(e.message, EXIT.failure)
+        throw e
+    }
 }

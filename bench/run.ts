@@ -4,6 +4,7 @@ import { benchFeedbackLatencyDevice } from "./feedback-latency-device"
 import { benchProbeRate } from "./probe-rate"
 import { printFigures, recordFigures, type Figures } from "./results"
 import { benchVmCost } from "./vm-cost"
+import { benchVmSteps } from "./vm-steps"
 import { benchMetricsAccuracy } from "./metrics-accuracy"
 import { benchOffsetLimit } from "./offset-limit"
 import { benchSupervisorSoak } from "./supervisor-soak"
@@ -15,6 +16,7 @@ import { benchReport } from "./report"
 const benches: [string, () => Promise<Figures>][] = [
     ["probe samples through the simulated bus", benchProbeRate],
     ["VM cost of the per-sample path", benchVmCost],
+    ["VM step budget taken by the heaviest stretches", benchVmSteps],
     ["metric accuracy against simulated patients", benchMetricsAccuracy],
     ["offset error of an overactive patient, by cause", benchOffsetLimit],
     ["stim supervisor random soak", benchSupervisorSoak],

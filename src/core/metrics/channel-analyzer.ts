@@ -549,15 +549,18 @@ export class ChannelAnalyzer {
     private above = false
     private aboveSinceMs = 0
     private hasLastLow = false
+    // the scans' results, each written before it is read: no initializers
+    // (8 bytes of the board's full bytecode image each)
     /** crossPair's result */
-    private pairLoMs = 0
-    private pairHiMs = 0
-    /** samples from ringFrom's result on */
-    private ringFromCount = 0
+    private pairLoMs!: number
+    private pairHiMs!: number
+    /** ringSpan's count and last index */
+    private ringFromCount!: number
+    private ringLastP!: number
     /** [ms] end of the fall fitFall found last */
-    private fallEndMs = 0
+    private fallEndMs!: number
     /** [ms] time of ringMax's result */
-    private ringMaxMs = -1
+    private ringMaxMs!: number
     private lastLowMs = 0
 
     // reps and session
@@ -576,8 +579,9 @@ export class ChannelAnalyzer {
     private fatSy = 0
     private fatSxy = 0
     private fatSxx = 0
-    private fatXMin = 0
-    private fatXMax = 0
+    /** set with the first point (fatN 0): no initializers */
+    private fatXMin!: number
+    private fatXMax!: number
 
     constructor(options: ChannelAnalyzerOptions, repsPlanned: number) {
         const o = options
@@ -899,21 +903,25 @@ export class ChannelAnalyzer {
         if (!this.hasThresh) return
         let p = this.ringNext - 1
         if (p < 0) p += this.ringLen
+        // the oldest sample of the run above hi that ends at the newest: its time is read once
+        let runP = -1
         let inRun = true
         for (let k = 0; k < this.ringCount; k++) {
             const v = this.ringV.get(p)
             if (v <= this.lo) {
                 this.hasLastLow = true
                 this.lastLowMs = this.ringT.get(p)
-                return
+                break
             }
             if (inRun) {
-                if (v > this.hi) {
-                    this.above = true
-                    this.aboveSinceMs = this.ringT.get(p)
-                } else inRun = false
+                if (v > this.hi) runP = p
+                else inRun = false
             }
             p = p === 0 ? this.ringLen - 1 : p - 1
+        }
+        if (runP >= 0) {
+            this.above = true
+            this.aboveSinceMs = this.ringT.get(runP)
         }
     }
 
@@ -1229,8 +1237,8 @@ export class ChannelAnalyzer {
         const height = r.peak - r.base
         if (!(height > this.hi - this.restMean)) return
         if (value > r.base + 0.5 * height) return
-        const old = this.ringValueAgo(this.settleSamples)
-        if (old !== old) return
+        if (this.settleSamples >= this.ringCount) return
+        const old = this.ringV.get(this.ringPos(this.seq - 1 - this.settleSamples))
         const change = value > old ? value - old : old - value
         if (change >= SETTLE_FRACTION * height) return
         if (tMs < r.settleRetryMs || r.settleAskedMs >= 0) return
@@ -1275,50 +1283,60 @@ export class ChannelAnalyzer {
 
     /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */
     private ringMean(fromMs: number, toMs: number, excludeTo?: boolean, minCount?: number): number {
-        // from the window's start forward, not from the newest sample back: a window early in the
-        // history would walk the whole ring, and the VM kills a stretch that runs long (the spans
-        // around the tops made the segment start's scans do so in every hypertonic VM run)
+        // only the window's samples (ringSpan computes its ends): walking from the newest sample
+        // back to a window early in the history, the spans around the tops ran the VM out of steps
+        // at a segment start in every hypertonic VM run
         let sum = 0
-        let n = 0
-        let p = this.ringFrom(fromMs)
-        const count = this.ringFromCount
-        for (let k = 0; k < count; k++) {
-            const t = this.ringT.get(p)
-            if (t > toMs || (t === toMs && excludeTo === true)) break
+        let p = this.ringSpan(fromMs, toMs, excludeTo)
+        const n = this.ringFromCount
+        for (let k = 0; k < n; k++) {
             sum += this.ringV.get(p)
-            n++
             p = p + 1 === this.ringLen ? 0 : p + 1
         }
         return n > 0 && n >= (minCount ?? 1) ? sum / n : NaN
     }
 
-    /**
-     * Ring index of the oldest kept sample at or after `fromMs`, and how many
-     * samples from there to the newest (ringFromCount). Samples are normally
-     * evenly spaced, so the index is computed and then moved past any
-     * samples a gap made older.
-     */
-    private ringFrom(fromMs: number): number {
-        if (this.ringCount === 0) {
-            this.ringFromCount = 0
-            return 0
-        }
-        const newestT = this.ringT.get(this.ringPos(this.seq - 1))
-        let n = newestT < fromMs ? 0 : Math.floor((newestT - fromMs) / this.sampleMs) + 1
-        if (n > this.ringCount) n = this.ringCount
-        let p = this.ringPos(this.seq - n)
-        while (n > 0 && this.ringT.get(p) < fromMs) {
-            n--
-            p = p + 1 === this.ringLen ? 0 : p + 1
-        }
-        this.ringFromCount = n
-        return p
+    /** [ms] interpolated time the ring's samples at `o` and the next one pass `level` */
+    private crossAt(o: number, level: number): number {
+        const q = o + 1 === this.ringLen ? 0 : o + 1
+        const ot = this.ringT.get(o)
+        const ov = this.ringV.get(o)
+        return ot + ((level - ov) / (this.ringV.get(q) - ov)) * (this.ringT.get(q) - ot)
     }
 
-    /** The value `samplesAgo` samples before the newest; NaN if no longer kept. */
-    private ringValueAgo(samplesAgo: number): number {
-        if (samplesAgo >= this.ringCount) return NaN
-        return this.ringV.get(this.ringPos(this.seq - 1 - samplesAgo))
+    /**
+     * Ring index of the oldest kept sample at or after `fromMs`; how many
+     * samples from there are at or before `toMs` (before it, with
+     * excludeTo): ringFromCount; and the index of the last of them:
+     * ringLastP. The scans read values only, and a time only where they
+     * need one: the VM kills a synchronous stretch that runs long, and a
+     * segment start's closing fall fits (both channels) took 90 % of its
+     * budget when the scans read every sample's time and scanned each fall
+     * from its oldest sample.
+     */
+    private ringSpan(fromMs: number, toMs: number, excludeTo?: boolean): number {
+        const n = this.ringNewer(fromMs, true)
+        const m = this.ringNewer(toMs, excludeTo === true)
+        this.ringFromCount = n > m ? n - m : 0
+        this.ringLastP = this.ringPos(this.seq - 1 - m)
+        return this.ringPos(this.seq - n)
+    }
+
+    /**
+     * How many of the newest kept samples are after `ms` (or at it, with
+     * `orAt`). Samples are normally evenly spaced, so the count is computed,
+     * then lowered past any samples a gap made older.
+     */
+    private ringNewer(ms: number, orAt: boolean): number {
+        const newestT = this.ringT.get(this.ringPos(this.seq - 1))
+        let n = this.ringCount === 0 || newestT < ms ? 0 : Math.floor((newestT - ms) / this.sampleMs) + 1
+        if (n > this.ringCount) n = this.ringCount
+        while (n > 0) {
+            const t = this.ringT.get(this.ringPos(this.seq - n))
+            if (t > ms || (orAt && t === ms)) break
+            n--
+        }
+        return n
     }
 
     /**
@@ -1403,91 +1421,90 @@ export class ChannelAnalyzer {
      */
     private ringMax(fromMs: number, toMs: number): number {
         let best = -Infinity
-        let bestMs = -1
-        let p = this.ringFrom(fromMs)
+        let bestP = -1
+        let p = this.ringSpan(fromMs, toMs)
         const n = this.ringFromCount
         for (let k = 0; k < n; k += 2) {
-            const t = this.ringT.get(p)
-            if (t > toMs) break
-            if (this.ringV.get(p) > best) {
-                best = this.ringV.get(p)
-                bestMs = t
+            const v = this.ringV.get(p)
+            if (v > best) {
+                best = v
+                bestP = p
             }
             p = p + 2 >= this.ringLen ? p + 2 - this.ringLen : p + 2
         }
-        this.ringMaxMs = bestMs
+        this.ringMaxMs = bestP < 0 ? -1 : this.ringT.get(bestP)
         return best
     }
 
     /**
      * A crossing of `hi` and one of `lo` that belong together, with every
-     * sample in [fromMs, toMs], in one pass: rising (`up`), the first
-     * crossing of hi and the last crossing of lo before it (a noisy top
-     * dips below hi and crosses it again: the last crossing of hi took the
-     * noisy electrode's onsets 200-500 ms early); falling, the last crossing
-     * of lo and the last crossing of hi before it. Times are interpolated
-     * between samples (pairLoMs, pairHiMs). False if none.
+     * sample in [fromMs, toMs]: rising (`up`), the first crossing of hi and
+     * the last crossing of lo before it (a noisy top dips below hi and
+     * crosses it again: the last crossing of hi took the noisy electrode's
+     * onsets 200-500 ms early), scanned from the oldest sample; falling, the
+     * last crossing of lo and the last crossing of hi before it, scanned
+     * from the newest back (a fall just ended is near the newest samples).
+     * Times are interpolated between samples (pairLoMs, pairHiMs). False if
+     * none.
      */
     private crossPair(lo: number, hi: number, up: boolean, fromMs: number, toMs: number): boolean {
-        let lastLo = -1
-        let lastHi = -1
-        let ok = false
-        let p = this.ringFrom(fromMs)
+        let p = this.ringSpan(fromMs, toMs)
         const n = this.ringFromCount
-        let pt = 0
-        let pv = 0
-        for (let k = 0; k < n; k++) {
-            const t = this.ringT.get(p)
-            const v = this.ringV.get(p)
-            p = p + 1 === this.ringLen ? 0 : p + 1
-            if (t > toMs) break
-            if (k > 0) {
-                if (up ? pv < lo && v >= lo : pv > lo && v <= lo) {
-                    lastLo = pt + ((lo - pv) / (v - pv)) * (t - pt)
-                    if (!up && lastHi >= 0) {
-                        this.pairLoMs = lastLo
-                        this.pairHiMs = lastHi
-                        ok = true
-                    }
+        let loP = -1
+        if (up) {
+            let pv = this.ringV.get(p)
+            for (let k = 1; k < n; k++) {
+                const q = p + 1 === this.ringLen ? 0 : p + 1
+                const v = this.ringV.get(q)
+                if (pv < lo && v >= lo) loP = p
+                if (pv < hi && v >= hi && loP >= 0) {
+                    this.pairLoMs = this.crossAt(loP, lo)
+                    this.pairHiMs = this.crossAt(p, hi)
+                    return true
                 }
-                if (up ? pv < hi && v >= hi : pv > hi && v <= hi) {
-                    lastHi = pt + ((hi - pv) / (v - pv)) * (t - pt)
-                    if (up && lastLo >= 0) {
-                        // the first time up there: a noisy top dips below hi and crosses it again later
-                        this.pairLoMs = lastLo
-                        this.pairHiMs = lastHi
-                        return true
-                    }
-                }
+                p = q
+                pv = v
             }
-            pt = t
-            pv = v
+            return false
         }
-        return ok
+        // p: the newer sample of each pair, from the newest in the span back
+        p = this.ringLastP
+        let v = this.ringV.get(p)
+        for (let k = 1; k < n; k++) {
+            const o = p === 0 ? this.ringLen - 1 : p - 1
+            const ov = this.ringV.get(o)
+            // a pair that crosses both: its lo crossing pairs with an earlier hi crossing
+            if (loP < 0) {
+                if (ov > lo && v <= lo) loP = o
+            } else if (ov > hi && v <= hi) {
+                this.pairLoMs = this.crossAt(loP, lo)
+                this.pairHiMs = this.crossAt(o, hi)
+                return true
+            }
+            p = o
+            v = ov
+        }
+        return false
     }
 
     /**
      * [ms] Interpolated time the ring's samples cross `level` upwards (`up`)
      * or downwards, with both samples in [fromMs, toMs]: the last such
-     * crossing. -1 if none.
+     * crossing (scanned from the newest back). -1 if none.
      */
     private crossing(level: number, up: boolean, fromMs: number, toMs: number): number {
-        let found = -1
-        let p = this.ringFrom(fromMs)
+        this.ringSpan(fromMs, toMs)
         const n = this.ringFromCount
-        let pt = 0
-        let pv = 0
-        for (let k = 0; k < n; k++) {
-            const t = this.ringT.get(p)
-            const v = this.ringV.get(p)
-            p = p + 1 === this.ringLen ? 0 : p + 1
-            if (t > toMs) break
-            if (k > 0 && (up ? pv < level && v >= level : pv > level && v <= level))
-                found = pt + ((level - pv) / (v - pv)) * (t - pt)
-            pt = t
-            pv = v
+        let p = this.ringLastP
+        let v = this.ringV.get(p)
+        for (let k = 1; k < n; k++) {
+            const o = p === 0 ? this.ringLen - 1 : p - 1
+            const ov = this.ringV.get(o)
+            if (up ? ov < level && v >= level : ov > level && v <= level) return this.crossAt(o, level)
+            p = o
+            v = ov
         }
-        return found
+        return -1
     }
 
     private addEndurance(r: RepState, tMs: number, value: number): void {

@@ -557,6 +557,8 @@ export class ChannelAnalyzer {
     /** ringSpan's count and last index */
     private ringFromCount!: number
     private ringLastP!: number
+    /** crossBack's samples left */
+    private crossLeft!: number
     /** [ms] end of the fall fitFall found last */
     private fallEndMs!: number
     /** [ms] time of ringMax's result */
@@ -1467,24 +1469,14 @@ export class ChannelAnalyzer {
             }
             return false
         }
-        // p: the newer sample of each pair, from the newest in the span back
-        p = this.ringLastP
-        let v = this.ringV.get(p)
-        for (let k = 1; k < n; k++) {
-            const o = p === 0 ? this.ringLen - 1 : p - 1
-            const ov = this.ringV.get(o)
-            // a pair that crosses both: its lo crossing pairs with an earlier hi crossing
-            if (loP < 0) {
-                if (ov > lo && v <= lo) loP = o
-            } else if (ov > hi && v <= hi) {
-                this.pairLoMs = this.crossAt(loP, lo)
-                this.pairHiMs = this.crossAt(o, hi)
-                return true
-            }
-            p = o
-            v = ov
-        }
-        return false
+        loP = this.crossBack(lo, false, this.ringLastP, n)
+        if (loP < 0) return false
+        // from the lo crossing's older sample back: a pair that crosses both pairs its lo crossing with an earlier hi crossing
+        const hiP = this.crossBack(hi, false, loP, this.crossLeft)
+        if (hiP < 0) return false
+        this.pairLoMs = this.crossAt(loP, lo)
+        this.pairHiMs = this.crossAt(hiP, hi)
+        return true
     }
 
     /**
@@ -1494,13 +1486,24 @@ export class ChannelAnalyzer {
      */
     private crossing(level: number, up: boolean, fromMs: number, toMs: number): number {
         this.ringSpan(fromMs, toMs)
-        const n = this.ringFromCount
-        let p = this.ringLastP
+        const o = this.crossBack(level, up, this.ringLastP, this.ringFromCount)
+        return o < 0 ? -1 : this.crossAt(o, level)
+    }
+
+    /**
+     * From ring index `p` back over `n` samples: the older index of the
+     * newest pair of samples that crosses `level` upwards (`up`) or
+     * downwards, -1 if none; crossLeft: how many samples from that index back.
+     */
+    private crossBack(level: number, up: boolean, p: number, n: number): number {
         let v = this.ringV.get(p)
         for (let k = 1; k < n; k++) {
             const o = p === 0 ? this.ringLen - 1 : p - 1
             const ov = this.ringV.get(o)
-            if (up ? ov < level && v >= level : ov > level && v <= level) return this.crossAt(o, level)
+            if (up ? ov < level && v >= level : ov > level && v <= level) {
+                this.crossLeft = n - k
+                return o
+            }
             p = o
             v = ov
         }

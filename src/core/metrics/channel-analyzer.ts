@@ -968,10 +968,11 @@ export class ChannelAnalyzer {
         if (this.ringCount < this.ringLen) this.ringCount++
     }
 
-    /** Ring index of sample `s` (must be among the last ringCount). */
+    /** Ring index of sample `s` (among the last ringCount, or the one before them). */
     private ringPos(s: number): number {
         let p = this.ringNext - 1 - (this.seq - 1 - s)
-        if (p < 0) p += this.ringLen
+        // twice for the sample before the oldest kept (ringSpan's last index when none is in the span)
+        while (p < 0) p += this.ringLen
         return p
     }
 

@@ -35,7 +35,7 @@ function entry(kind: Kind, padSteps: number, releaseMs: number): string {
 import * as ds from "@devicescript/core"
 import { BufferStore } from "../../src/platform/buffer-store"
 import { setNumberStoreFactory } from "../../src/core/number-store"
-import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "../../src/core/session/measurement-session"
+import { Channel, DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "../../src/core/session/measurement-session"
 import { SynthPatient } from "./synth-patient"
 
 const KIND: string = "${kind}"
@@ -45,6 +45,12 @@ function pad(): number {
     let x = 0
     for (let i = 0; i < PAD; i++) x += i
     return x
+}
+/** one channel's deferred fits in a turn of their own, as the firmware runs them */
+async function fitTurn(session: MeasurementSession, channel: Channel) {
+    await ds.sleep(0)
+    session.runDeferred(channel)
+    if (session.takeFinishedReps().length > 0 && KIND === "fit-turn") pad()
 }
 async function main() {
     await ds.sleep(0)
@@ -77,11 +83,8 @@ async function main() {
             cues.push(cue)
         }
         if ((seq + 1) % 10 === 0) {
-            for (let channel = 0; channel < 2; channel++) {
-                await ds.sleep(0)
-                session.runDeferred(channel)
-                if (session.takeFinishedReps().length > 0 && KIND === "fit-turn") pad()
-            }
+            await fitTurn(session, Channel.Emg)
+            await fitTurn(session, Channel.Pressure)
         }
         if (!started && session.sessionState() === SessionState.Ready) {
             session.start()

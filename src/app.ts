@@ -1,5 +1,5 @@
 import * as ds from "@devicescript/core"
-import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "./core/session/measurement-session"
+import { Channel, DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "./core/session/measurement-session"
 import { startProbeInput } from "./sensing/probe-input"
 import { startTrainerServer } from "./trainer/trainer-server"
 import { faultCauseOfStimStop } from "./core/runner/stim-fault"
@@ -95,9 +95,9 @@ export async function startApp(io: BoardIo = {}) {
     input.onBatchDone(async () => {
         // the metrics' shape fits, each channel's in a turn of its own: the VM kills long synchronous stretches
         await ds.sleep(0)
-        session.runDeferred(0)
+        session.runDeferred(Channel.Emg)
         await ds.sleep(0)
-        session.runDeferred(1)
+        session.runDeferred(Channel.Pressure)
         // publish after the batch, not per sample: one report per change is enough
         if (cueDirty) {
             cueDirty = false

@@ -99,8 +99,8 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
         o.onSample?.(seq, session, model)
         if ((seq + 1) % batch === 0) {
             // as the firmware does after each report: the EMG's deferred fits, then the pressure's
-            session.runDeferred(0)
-            session.runDeferred(1)
+            session.runDeferred(Channel.Emg)
+            session.runDeferred(Channel.Pressure)
         }
         if (!started && session.sessionState() === SessionState.Ready) {
             session.start(o.program, o.program ? p => new SessionRunner(p, DEFAULT_RUNNER) : undefined)

@@ -12,7 +12,7 @@ import * as ds from "@devicescript/core"
 import { describe, expect, test } from "@devicescript/test"
 import { BufferStore } from "../../src/platform/buffer-store"
 import { setNumberStoreFactory } from "../../src/core/number-store"
-import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "../../src/core/session/measurement-session"
+import { Channel, DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "../../src/core/session/measurement-session"
 import { DEFAULT_RUNNER, SessionRunner } from "../../src/core/runner"
 import { RunnerStatus } from "../../src/feedback/runner-status"
 import { Cue } from "../../src/core/protocol/assessment"
@@ -65,8 +65,8 @@ describe("heap", () => {
         while (session.sessionState() === SessionState.Running) {
             push()
             push()
-            session.runDeferred(0)
-            session.runDeferred(1)
+            session.runDeferred(Channel.Emg)
+            session.runDeferred(Channel.Pressure)
             status.update(session.programRunner(), session.sampleTimeMs())
             reps += session.takeFinishedReps().length
             await ds.sleep(0)

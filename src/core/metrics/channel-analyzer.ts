@@ -555,7 +555,7 @@ export class ChannelAnalyzer {
     private pairLoMs!: number
     private pairHiMs!: number
     /** ringSpan's count and last index */
-    private ringFromCount!: number
+    private ringSpanCount!: number
     private ringLastP!: number
     /** crossBack's samples left */
     private crossLeft!: number
@@ -1286,12 +1286,12 @@ export class ChannelAnalyzer {
 
     /** Mean of the ring's values in [fromMs, toMs] ([fromMs, toMs) with excludeTo); NaN if fewer than minCount (1). */
     private ringMean(fromMs: number, toMs: number, excludeTo?: boolean, minCount?: number): number {
-        // only the window's samples (ringSpan computes its ends): walking from the newest sample
+        // only the window's samples (ringSpan finds its ends): walking from the newest sample
         // back to a window early in the history, the spans around the tops ran the VM out of steps
         // at a segment start in every hypertonic VM run
         let sum = 0
         let p = this.ringSpan(fromMs, toMs, excludeTo)
-        const n = this.ringFromCount
+        const n = this.ringSpanCount
         for (let k = 0; k < n; k++) {
             sum += this.ringV.get(p)
             p = p + 1 === this.ringLen ? 0 : p + 1
@@ -1310,7 +1310,7 @@ export class ChannelAnalyzer {
     /**
      * Ring index of the oldest kept sample at or after `fromMs`; how many
      * samples from there are at or before `toMs` (before it, with
-     * excludeTo): ringFromCount; and the index of the last of them:
+     * excludeTo): ringSpanCount; and the index of the last of them:
      * ringLastP. The scans read values only, and a time only where they
      * need one: the VM kills a synchronous stretch that runs long, and a
      * segment start's closing fall fits (both channels) took 90 % of its
@@ -1320,7 +1320,7 @@ export class ChannelAnalyzer {
     private ringSpan(fromMs: number, toMs: number, excludeTo?: boolean): number {
         const n = this.ringNewer(fromMs, true)
         const m = this.ringNewer(toMs, excludeTo === true)
-        this.ringFromCount = n > m ? n - m : 0
+        this.ringSpanCount = n > m ? n - m : 0
         this.ringLastP = this.ringPos(this.seq - 1 - m)
         return this.ringPos(this.seq - n)
     }
@@ -1428,7 +1428,7 @@ export class ChannelAnalyzer {
         let best = -Infinity
         let bestP = -1
         let p = this.ringSpan(fromMs, toMs)
-        const n = this.ringFromCount
+        const n = this.ringSpanCount
         for (let k = 0; k < n; k += 2) {
             const v = this.ringV.get(p)
             if (v > best) {
@@ -1454,7 +1454,7 @@ export class ChannelAnalyzer {
      */
     private crossPair(lo: number, hi: number, up: boolean, fromMs: number, toMs: number): boolean {
         let p = this.ringSpan(fromMs, toMs)
-        const n = this.ringFromCount
+        const n = this.ringSpanCount
         let loP = -1
         if (up) {
             let pv = this.ringV.get(p)
@@ -1489,7 +1489,7 @@ export class ChannelAnalyzer {
      */
     private crossing(level: number, up: boolean, fromMs: number, toMs: number): number {
         this.ringSpan(fromMs, toMs)
-        const o = this.crossBack(level, up, this.ringLastP, this.ringFromCount)
+        const o = this.crossBack(level, up, this.ringLastP, this.ringSpanCount)
         return o < 0 ? -1 : this.crossAt(o, level)
     }
 

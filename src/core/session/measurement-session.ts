@@ -258,14 +258,14 @@ export class MeasurementSession {
 
     /**
      * Runs one channel's deferred metrics work (shape fits, and the rep they
-     * finish): `channel` 0 the EMG, 1 the pressure. Call it for both after
+     * finish). Call it for both channels after
      * each probe report, each in a turn of its own on the device
      * (ChannelAnalyzer.runDeferred): both channels' fits in one turn came
      * near the VM's step limit and the trainer died with InfiniteLoop now
      * and then (session-log e2e, CI).
      */
-    runDeferred(channel: number): void {
-        if (channel === 0) this.emg.runDeferred()
+    runDeferred(channel: Channel): void {
+        if (channel === Channel.Emg) this.emg.runDeferred()
         else this.pressureMetrics.runDeferred()
         this.collectFinished()
     }

@@ -3,7 +3,7 @@
 // DeviceScript VM, then one plain summary line counting all of them:
 //   tests: N passed, M failed
 // Exits non-zero if anything failed or a runner could not run at all.
-// `node scripts/test.mjs e2e` runs the e2e files alone.
+// `node scripts/test.mjs e2e` runs the e2e files alone, `node scripts/test.mjs vm` the VM entries alone.
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
@@ -181,6 +181,13 @@ async function runVm() {
         total.ok &&= r.ok
     }
     return total
+}
+
+if (process.argv[2] === "vm") {
+    // `node scripts/test.mjs vm` (npm run test:vm): every firmware VM entry alone
+    const only = await runVm()
+    console.log(`tests: ${only.passed} passed, ${only.failed} failed`)
+    process.exit(only.failed > 0 || !only.ok ? 1 : 0)
 }
 
 if (process.argv[2] === "e2e") {

@@ -450,6 +450,13 @@ function declinePct(run: ScenarioRun, a0: number, a1: number, b0: number, b1: nu
     return (100 * (first - last)) / first
 }
 
+/** [%] rep 0's endurance decline minus that of the last third vs the first third of [its onset, cueOffMs) */
+function thirdsDeclineError(run: ScenarioRun, cueOffMs: number): number {
+    const onset = repOf(run, 0).onsetMs
+    const third = (cueOffMs - onset) / 3
+    return repOf(run, 0).enduranceDeclinePct - declinePct(run, onset, onset + third, cueOffMs - third, cueOffMs)
+}
+
 /** pre-baseline mean + kLow * max(sd, minThreshold / kHigh) for the EMG defaults */
 function emgRestBand(w: Sums): number {
     const sd = w.sd()
@@ -595,6 +602,21 @@ const spikedTopFit = scenario(() => {
     return s
 })
 const weakFlickBand = scenario(() => weakFlickScenario(false))
+/**
+ * A movement spike (30 uV, back to rest in 150 ms) 50 ms after the cue,
+ * then the patient's flick 700 ms after the cue. The spike passes the
+ * onset rule (above high for minOnMs) and was fitted as the rise, the
+ * onset 650 ms early; a burst back at rest within MIN_BURST_MS followed
+ * by a renewed contraction is not the rep's contraction.
+ */
+const spikeBeforeLateRise = scenario(() => {
+    const s = weakFlickScenario(true)
+    s.squeezes = [
+        { startMs: 3050, riseMs: 10, holdMs: 0, fallMs: 150, amp: 30 },
+        { startMs: 3700, riseMs: 400, holdMs: 700, fallMs: 500, amp: 20, cosine: true },
+    ]
+    return s
+})
 
 /**
  * A hypertonic release: the rest tone rises from 8 to 11 uV during the
@@ -856,6 +878,28 @@ const shortEndurance = scenario(() => ({
     ],
 }))
 
+/**
+ * The 9 s endurance contraction started 500 ms late, after a movement
+ * spike: the first and last thirds are those of the contraction, not of
+ * the spike's onset, and the spike's samples are not in the first.
+ */
+const spikedEndurance = scenario(() => ({
+    rateHz: 50,
+    rest: 4,
+    noise: 0.5,
+    segments: [preBaseline(2000), work(Block.Endurance, 9000, 0), postBaseline(1000)],
+    squeezes: [
+        { startMs: 2100, riseMs: 20, holdMs: 0, fallMs: 150, amp: 30 },
+        { startMs: 2700, riseMs: 200, holdMs: 8000, fallMs: 200, amp: 40, slopePerS: -1 },
+    ],
+    sumRanges: [
+        [2600, 2800],
+        [5300, 5600],
+        [8100, 8400],
+        [11000, 11020],
+    ],
+}))
+
 /** 11 planned (Glazer) but cut after 3 flicks, the second without a contraction; takeFinishedReps along the way. */
 const cutShort = scenario(() => ({
     rateHz: 50,
@@ -1052,6 +1096,15 @@ export const metricsGroups: MetricsGroup[] = [
         cases: () => [
             { name: "shape fit: a spike on the top does not move the onset (the top is a mean around its highest sample)", actual: () => repOf(spikedTopFit, 0).onsetMs, expected: 3400, tolerance: 20 },
             { name: "shape fit: a spike on the top leaves the offset within 25 ms of 95 % relaxation", actual: () => repOf(spikedTopFit, 0).offsetMs, expected: 3400 + 600 + 1100 + 0.8564 * 500, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: a movement spike, then a late flick",
+        run: spikeBeforeLateRise,
+        cases: () => [
+            { name: "spike then a late flick: one rep", actual: () => spikeBeforeLateRise.get().reps.length, expected: 1, tolerance: 0 },
+            { name: "spike then a late flick: onset within 25 ms of the flick's start, not the spike's", actual: () => repOf(spikeBeforeLateRise, 0).onsetMs, expected: 3700, tolerance: 25 },
+            { name: "spike then a late flick: offset within 25 ms of 95 % relaxation", actual: () => repOf(spikeBeforeLateRise, 0).offsetMs, expected: 3700 + 400 + 700 + 0.8564 * 500, tolerance: 25 },
         ],
     },
     {
@@ -1280,11 +1333,7 @@ export const metricsGroups: MetricsGroup[] = [
         cases: () => [
             {
                 name: "endurance 9 s: decline of the last third vs the first third",
-                actual: () => {
-                    const onset = repOf(shortEndurance, 0).onsetMs
-                    const third = (11000 - onset) / 3
-                    return repOf(shortEndurance, 0).enduranceDeclinePct - declinePct(shortEndurance, onset, onset + third, 11000 - third, 11000)
-                },
+                actual: () => thirdsDeclineError(shortEndurance, 11000),
                 expected: 0,
                 tolerance: 1e-9,
             },
@@ -1293,6 +1342,19 @@ export const metricsGroups: MetricsGroup[] = [
                 actual: () => repOf(shortEndurance, 0).enduranceDeclinePct - declinePct(shortEndurance, 2200, 2200 + 8800 / 3, 11000 - 8800 / 3, 11000),
                 expected: 0,
                 tolerance: 0.5,
+            },
+        ],
+    },
+    {
+        name: "endurance after a movement spike",
+        run: spikedEndurance,
+        cases: () => [
+            { name: "spiked endurance: onset is the contraction's, not the spike's", actual: () => repOf(spikedEndurance, 0).onsetMs, expected: 2700, tolerance: MS30 },
+            {
+                name: "spiked endurance: decline of the last third vs the first third of the contraction",
+                actual: () => thirdsDeclineError(spikedEndurance, 11000),
+                expected: 0,
+                tolerance: 1e-9,
             },
         ],
     },

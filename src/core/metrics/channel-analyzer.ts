@@ -375,6 +375,22 @@ const SETTLE_RETRY_MS = 100
  * to 95 % relaxation).
  */
 const RELEASE_PHASE = 0.85643
+/**
+ * [ms] A burst back in the rest band this soon after its onset, followed by
+ * a renewed contraction while the cue lasts, was not the rep's contraction
+ * (a movement artefact, or noise on a raised tone): the renewed one's onset
+ * counts. A voluntary pelvic-floor contraction lasts longer: fast voluntary
+ * contractions take 514-526 ms from onset to their EMG peak alone, and fall
+ * at 74-121 %MVC/s (M. Leitner et al., "Pelvic floor muscle activity during
+ * fast voluntary contractions in continent and incontinent women",
+ * Neurourol Urodyn 2019; 38:625-631). The noisy electrode's movement spikes
+ * (30 uV, 50 ms decay) make bursts of 150-280 ms through the 100 ms
+ * smoothing; with the patient seeing the cue late one was taken as the
+ * onset, 0.7-1.2 s early (core, seeds 1-24, cue seen 0.3 and 0.7 s late:
+ * reps over 200 ms off 12 -> 3 of 528, the worst 1215 -> 370 ms; the other
+ * profiles' results unchanged).
+ */
+const MIN_BURST_MS = 500
 const PHASE_WAIT = 0
 const PHASE_ACTIVE = 1
 
@@ -410,7 +426,7 @@ class RepState {
     flags = 0
     /** the work window [cueOn, cueOff) is still open */
     windowOpen = true
-    /** [ms] earliest onset: cue - anticipationMs */
+    /** [ms] earliest onset: cue - anticipationMs, or the end of a burst that was not the contraction (MIN_BURST_MS) */
     windowStartMs = 0
     /** onset backtrack level: the pre-cue level + kLow * sd; -1: use the rest band */
     backLo = -1
@@ -1122,14 +1138,8 @@ export class ChannelAnalyzer {
     private detect(r: RepState, tMs: number, value: number, inWindow: boolean): void {
         if (r.phase === PHASE_WAIT) {
             const runOk = this.hasThresh && this.above && (r.windowOpen || this.aboveSinceMs < r.m.cueOffMs)
-            if (runOk && tMs - this.aboveSinceMs >= this.minOnMs) {
-                const ws = r.windowStartMs
-                let raw = this.hasLastLow && this.lastLowMs >= ws ? this.lastLowMs : this.aboveSinceMs
-                const back = r.backLo >= 0 ? this.lastAtOrBelow(r.backLo, this.aboveSinceMs) : -1
-                if (back >= 0) raw = back
-                if (raw < ws) raw = ws
-                this.confirmOnset(r, raw, false)
-            } else if (!r.windowOpen && !runOk) this.finishRep(r)
+            if (runOk && tMs - this.aboveSinceMs >= this.minOnMs) this.confirmOnset(r, this.roughOnset(r), false)
+            else if (!r.windowOpen && !runOk) this.finishRep(r)
             return
         }
 
@@ -1139,6 +1149,13 @@ export class ChannelAnalyzer {
         if (r.offsetFound) {
             // an offset before the let-go cue stands unless the patient contracts again
             if (r.windowOpen && this.above && this.aboveSinceMs > r.candMs && tMs - this.aboveSinceMs >= this.minOnMs) {
+                if (r.candMs - r.onsetRawMs < MIN_BURST_MS) {
+                    // the burst was not the contraction: the onset is after it, the rise fitted again from the renewed one's
+                    r.windowStartMs = r.candMs
+                    r.riseFitted = false
+                    r.riseAskedMs = -1
+                    this.confirmOnset(r, this.roughOnset(r), false)
+                }
                 r.offsetFound = false
                 r.candidate = false
                 r.candFitAskedMs = -1
@@ -1157,6 +1174,15 @@ export class ChannelAnalyzer {
             if (r.candidate && tMs - r.candMs >= this.minOffMs && !(this.shapeFit && r.hasBase && !r.windowOpen)) this.foundOffset(r)
         }
         if (r.offsetFound && !r.windowOpen) this.finishRep(r)
+    }
+
+    /** [ms] The onset of the run above high that just lasted minOnMs: backtracked to the last sample at rest, not before the window. */
+    private roughOnset(r: RepState): number {
+        const ws = r.windowStartMs
+        let raw = this.hasLastLow && this.lastLowMs >= ws ? this.lastLowMs : this.aboveSinceMs
+        const back = r.backLo >= 0 ? this.lastAtOrBelow(r.backLo, this.aboveSinceMs) : -1
+        if (back >= 0) raw = back
+        return raw < ws ? ws : raw
     }
 
     private confirmOnset(r: RepState, rawMs: number, startedHigh: boolean): void {
@@ -1178,6 +1204,9 @@ export class ChannelAnalyzer {
         r.e1To = rawMs + w
         r.e2From = r.plannedOffMs - w
         r.e2To = r.plannedOffMs
+        // an onset confirmed again: its first window starts over
+        r.e1Sum = 0
+        r.e1N = 0
         if (startedHigh) return
         // the samples from the onset up to now are in the ring
         let p = this.ringNext - 1

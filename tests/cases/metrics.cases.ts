@@ -619,6 +619,21 @@ const spikeBeforeLateRise = scenario(() => {
 })
 
 /**
+ * A hold that sags from 20 to 8 uV above rest before its 800 ms release: the
+ * offset is where the fall is down to 5 % of the rep's height (1 uV), as
+ * the simulator's truth, not 5 % of the fall's own 8 uV (69 ms later): a
+ * half-cosine fall from 8 reaches 1 at acos(2 / 8 - 1) / pi = 0.76995 of it.
+ */
+const saggedRelease = scenario(() => ({
+    rateHz: 100,
+    rest: 2.5,
+    noise: 0.3,
+    segments: [preBaseline(2000), rest(Block.Holds, 1000), work(Block.Holds, 4000, 0), rest(Block.Holds, 2000)],
+    squeezes: [{ startMs: 3200, riseMs: 400, holdMs: 3600, fallMs: 800, amp: 20, slopePerS: -12 / 3.6, cosine: true }],
+    options: SHAPE_FIT,
+}))
+
+/**
  * A hypertonic release: the rest tone rises from 8 to 11 uV during the
  * hold, then a 25 uV contraction falls over 1.2 s. The offset is located
  * against the rest the fall went to (11), not the pre-cue level (8), which
@@ -1105,6 +1120,13 @@ export const metricsGroups: MetricsGroup[] = [
             { name: "spike then a late flick: one rep", actual: () => spikeBeforeLateRise.get().reps.length, expected: 1, tolerance: 0 },
             { name: "spike then a late flick: onset within 25 ms of the flick's start, not the spike's", actual: () => repOf(spikeBeforeLateRise, 0).onsetMs, expected: 3700, tolerance: 25 },
             { name: "spike then a late flick: offset within 25 ms of 95 % relaxation", actual: () => repOf(spikeBeforeLateRise, 0).offsetMs, expected: 3700 + 400 + 700 + 0.8564 * 500, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: a sagged hold's release",
+        run: saggedRelease,
+        cases: () => [
+            { name: "sagged hold: offset within 25 ms of the fall down to 5 % of the rep's height", actual: () => repOf(saggedRelease, 0).offsetMs, expected: 7200 + 0.76995 * 800, tolerance: 25 },
         ],
     },
     {

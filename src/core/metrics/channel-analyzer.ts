@@ -369,12 +369,22 @@ const SETTLE_GIVE_UP_MS = 3000
 /** [ms] a settled value with no fall to fit is looked at again this much later (the fit scans the history) */
 const SETTLE_RETRY_MS = 100
 /**
- * Fraction of a half-cosine fall's duration after which it is down to
- * RELEASE_FRACTION (5 %) of its height: acos(2 * 0.05 - 1) / pi. 5 % is the
- * usual "back to baseline" criterion of relaxation-time measurements (time
- * to 95 % relaxation).
+ * The offset is where the fall is down to 5 % of the rep's height (its
+ * peak above the rise's foot): the usual "back to baseline" criterion of
+ * relaxation-time measurements (time to 95 % relaxation), and the
+ * simulator's truth. A fatigued hold falls from part of that height: down
+ * to 5 % of the fall's own height put weak patients' endurance releases
+ * 200-600 ms late (one VM run: 597 ms). A half-cosine fall (1 + cos(pi u)) / 2
+ * is down to a fraction f of its own height at u = acos(2 f - 1) / pi =
+ * 1 - x / pi with 1 - cos x = 2 f, x = 2 sqrt(f) (1 + f / 6) to within
+ * 0.05 % of the fall for f <= 0.15 (DeviceScript has no Math.acos). Core,
+ * 6 profiles x 16 seeds x cue seen 20 ms, 0.3 s, 1 s late, offset p95:
+ * weak 78/57/79 -> 66/52/71 ms, typical 19 -> 17, hypertonic 378/339/324
+ * -> 345/359/298, spasm 361/355/288 -> 352/340/331, the others within
+ * 3 ms; seeds 17-32: weak 65/59/65 -> 44/51/59, no profile worse by over
+ * 6 ms (hypertonic 328 -> 334 at 0.3 s).
  */
-const RELEASE_PHASE = 0.85643
+const RELEASE_FRACTION = 0.05
 /**
  * [ms] A burst back in the rest band this soon after its onset, followed by
  * a renewed contraction while the cue lasts, was not the rep's contraction
@@ -419,7 +429,7 @@ const REP_KEYS = [
     "flags",
 ]
 
-/** The rep in progress. */
+/** The rep in progress. Fields declared with `!` are set by startRep (or, e*From/e*To, by confirmOnset before addEndurance reads them): an initializer costs board bytes. */
 class RepState {
     readonly m: RepMetrics
     phase = PHASE_WAIT
@@ -427,9 +437,9 @@ class RepState {
     /** the work window [cueOn, cueOff) is still open */
     windowOpen = true
     /** [ms] earliest onset: cue - anticipationMs, or the end of a burst that was not the contraction (MIN_BURST_MS) */
-    windowStartMs = 0
+    windowStartMs!: number
     /** onset backtrack level: the pre-cue level + kLow * sd; -1: use the rest band */
-    backLo = -1
+    backLo!: number
     /** mean of the last preCueMs before the cue, then (after the rise fit) before the rough onset: the level the contraction leaves from; valid if hasBase */
     base = 0
     hasBase = false
@@ -450,12 +460,12 @@ class RepState {
     settleAskedMs = -1
     candFitAskedMs = -1
     /** [ms] cue + segment duration */
-    plannedOffMs = 0
-    isEndurance = false
+    plannedOffMs!: number
+    isEndurance!: boolean
     /** MVC of the reps before this one */
-    prevMvc = 0
+    prevMvc!: number
     /** hold target from prevMvc, exact when this rep does not raise the MVC */
-    fixedTarget = 0
+    fixedTarget!: number
     atFixedTargetN = 0
     windowN = 0
     windowSum = 0
@@ -469,8 +479,8 @@ class RepState {
     candidate = false
     candMs = 0
     /** plateau: from sample plateauSeq on, sums of (value - ref) and (value - ref)^2 */
-    ref = 0
-    firstSeq = 0
+    ref!: number
+    firstSeq!: number
     plateauFound = false
     plateauSeq = 0
     plateauValue = 0
@@ -478,10 +488,10 @@ class RepState {
     plateauS1 = 0
     plateauS2 = 0
     /** endurance windows [from, to) and their sums */
-    e1From = 0
-    e1To = 0
-    e2From = 0
-    e2To = 0
+    e1From!: number
+    e1To!: number
+    e2From!: number
+    e2To!: number
     e1Sum = 0
     e1N = 0
     e2Sum = 0
@@ -1415,7 +1425,7 @@ export class ChannelAnalyzer {
      * 60 % and 15 % crossings of the fall from its top to `base` give a
      * half-cosine fall's start and duration (by its phases at those
      * fractions, FALL_PH_*); the offset is where such a fall is down to
-     * RELEASE_FRACTION of its height. -1 if the fall is not clear.
+     * RELEASE_FRACTION of the rep's height. -1 if the fall is not clear.
      */
     private fitFall(r: RepState, base: number, atMs: number, untilMs: number): number {
         if (base !== base) return -1
@@ -1441,7 +1451,11 @@ export class ChannelAnalyzer {
         // a half-cosine fall (1 + cos(pi u)) / 2 is down to f at u = acos(2 f - 1) / pi
         const fallMs = (t25 - t75) / (FALL_PH_LO - FALL_PH_HI)
         const start = t75 - FALL_PH_HI * fallMs
-        const off = start + RELEASE_PHASE * fallMs
+        // down to RELEASE_FRACTION of the rep's height or the fall's, whichever is more (a late rise peaks after the window)
+        let f = (RELEASE_FRACTION * (r.peak - r.base)) / amp
+        if (f < RELEASE_FRACTION) f = RELEASE_FRACTION
+        // 1 - x / pi, 2 / pi = 0.63662
+        const off = start + (1 - 0.63662 * Math.sqrt(f) * (1 + f / 6)) * fallMs
         this.fallEndMs = start + fallMs
         return off > r.onsetRawMs ? off : -1
     }

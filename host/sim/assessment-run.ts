@@ -23,8 +23,15 @@ export interface AssessmentRunOptions {
     /** x real time (default 1) */
     speed?: number
     dropBatch?: (firstSeq: number) => boolean
-    /** the cue changed; `feedTimeMs` is the sample time the feed has reached (when a patient would see it) */
-    onCue?: (cue: CueReport, feedTimeMs: number) => void
+    /**
+     * The cue changed. `feedTimeMs`: the sample time the feed has reached
+     * when the report came. `cueAtMs`: the feed sample time the cue began
+     * on the device (`feedTimeMs` until the session's first live report
+     * ties the two clocks), what a patient watching the LEDs goes by: the
+     * VM can run behind its feed, and at 12x a report came up to 1.5 s of
+     * sample time late.
+     */
+    onCue?: (cue: CueReport, feedTimeMs: number, cueAtMs: number) => void
     /** [ms] of sample time to wait for the probe to be zeroed */
     readyTimeoutMs?: number
     /** stop the session once the firmware has processed this probe sample (default: the whole assessment) */
@@ -124,7 +131,9 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
                 if (c.cue === 0 && newestSegment === -1) return
                 newestSegment = c.cue === 0 ? -1 : c.segmentIndex
                 newestClock = sessionClock
-                o.onCue?.(c, feed.lastSampleTimeMs())
+                const feedTimeMs = feed.lastSampleTimeMs()
+                const cueAtMs = sessionStartMs >= 0 ? sessionStartMs + c.startedAtMs : feedTimeMs
+                o.onCue?.(c, feedTimeMs, cueAtMs > feedTimeMs ? feedTimeMs : cueAtMs)
             })
         )
         let sessionStartMs = -1

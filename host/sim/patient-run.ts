@@ -52,9 +52,11 @@ export async function runPatient(o: PatientRunOptions): Promise<PatientRunResult
             return s
         },
         dropBatch: seq => model.dropsBatch(seq),
-        onCue: (c, t) => {
-            model.seeCue(c.cue, t, c.repIndex)
-            o.onCue?.(c, t)
+        onCue: (c, t, cueAtMs) => {
+            // the patient sees the cue when the device showed it; the samples sent since came before her
+            // reaction, unless the report was later than that (then she reacts from the newest sample on)
+            model.seeCue(c.cue, cueAtMs, c.repIndex, t)
+            o.onCue?.(c, t, cueAtMs)
         },
         stopSignal: o.stopSignal,
         endWhen: o.endWhen,

@@ -456,6 +456,40 @@ describe("lead_off", () => {
     })
 })
 
+describe("a cue reported after the samples passed it", () => {
+    /** Rest from 0, samples up to `seenAtMs`, then a Contract cue that began at 1000 ms: its rep's truth and the activation until then. */
+    function lateContract(seenAtMs: number, notBefore: boolean) {
+        const model = new PatientModel(makeProfile("weak"), 5)
+        model.seeCue(Cue.Rest, 0, -1)
+        let maxActivation = 0
+        for (let t = 0; t <= seenAtMs; t += DT_MS) {
+            model.sample(t)
+            maxActivation = Math.max(maxActivation, model.activation())
+        }
+        model.seeCue(Cue.Contract, 1000, 0, notBefore ? seenAtMs : undefined)
+        for (let t = seenAtMs + DT_MS; t <= 4000; t += DT_MS) model.sample(t)
+        return { rep: model.truth().reps[0], maxActivation }
+    }
+
+    test("the reaction counts from the cue; the action never starts before the newest sample already produced", () => {
+        // on time: the reference reaction for this seed
+        const reaction = lateContract(1000, false).rep.onsetMs - 1000
+        const [lo, hi] = reactionBoundsMs(makeProfile("weak"))
+        expect(reaction).toBeGreaterThanOrEqual(lo)
+        // seen 100 ms late, inside the reaction time: as if seen on time
+        const soon = lateContract(1100, true)
+        expect(soon.rep.cueOnMs).toBe(1000)
+        expect(soon.rep.onsetMs).toBe(1000 + reaction)
+        expect(soon.maxActivation).toBe(0)
+        // seen after the reaction time would have ended: she starts from the newest sample, not in the past
+        const late = lateContract(1000 + hi + 200, true)
+        expect(late.rep.onsetMs).toBe(1000 + hi + 200)
+        expect(late.maxActivation).toBe(0)
+        // without notBeforeMs the truth would put the onset among samples already produced at rest
+        expect(lateContract(1000 + hi + 200, false).rep.onsetMs).toBeLessThan(1000 + hi + 200)
+    })
+})
+
 /** Rest only: a Rest cue at 0, then `durationMs` of samples; optional contractions at `contractAt` (2 s each). */
 function runRest(profile: PatientProfile, seed: number, durationMs: number, contractAt: number[] = []) {
     const model = new PatientModel(profile, seed)

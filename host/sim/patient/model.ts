@@ -390,7 +390,12 @@ export class PatientModel {
     }
 
     /** The patient perceives `cue` at sample time `tMs` (`repIndex` from the Segment, -1 if none). */
-    seeCue(cue: Cue, tMs: number, repIndex: number): void {
+    /**
+     * The patient perceives `cue` at `tMs`. `notBeforeMs`: her action
+     * starts no earlier (the newest sample already produced, when the cue
+     * is seen at a time the samples have passed).
+     */
+    seeCue(cue: Cue, tMs: number, repIndex: number, notBeforeMs = -Infinity): void {
         if (!Number.isFinite(tMs)) throw new RangeError(`cue time must be finite, got ${tMs}`)
         const p = this.profile
         if (this.firstCueMs < 0) this.firstCueMs = tMs
@@ -409,7 +414,7 @@ export class PatientModel {
         const [lo, hi] = reactionBoundsMs(p)
         const reaction = clamp(p.reactionMs + p.reactionJitterMs * this.reactionRng.normal(), lo, hi)
         const last = this.actions[this.actions.length - 1]
-        const startMs = Math.max(tMs + reaction, last ? last.startMs : -Infinity)
+        const startMs = Math.max(tMs + reaction, last ? last.startMs : -Infinity, notBeforeMs)
 
         if (cue === Cue.Contract) {
             const level = Math.pow(Math.max(0, 1 - p.fatiguePerRepPct / 100), this.reps.length)

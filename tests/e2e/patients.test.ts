@@ -57,8 +57,9 @@ const LIMITS: Record<ProfileName, Limits> = {
     // 45-240 ms between runs of seed 1 while the rise's top was its highest sample; 14-39 ms, p95 53-114 ms,
     // in 9 runs since it is the mean around it) and peaks on the spikes (18 % worst rep); offsets are
     // mostly under 60 ms, but one rep's release can be lost in the noise: 280 ms in one run, 806 ms in
-    // another (its p95 of 11 reps, about the worst rep, then 432 ms). The patient reacts to the cues as
-    // they come over the bus, so the VM's load changes what it does from run to run. The device flags
+    // another (its p95 of 11 reps, about the worst rep, then 432 ms). The patient sees the cues at the
+    // device's times, but a report later than her reaction delays her, so the VM's load still changes
+    // what she does from run to run (onset p95 124-145 ms in 3 runs under load since). The device flags
     // every rep PoorContact (the envelope's steps are over 15 % of its level): its peaks are read 7 %
     // high at the median (the noise's highest 1 s window), which it says. The worst flagged rep of a run
     // is 10-19 % in the core (16 seeds x 2 cue delays) and reached 28 % in one VM run under CI load

@@ -8,7 +8,7 @@
 // what the same core code gives for this seed (host/sim/offline-run.ts), so a
 // regression fails; docs/engineering.md lists the gaps and why.
 // e2e-one-link: what is scored runs on the device and the patient's probe is on the simulator bus; the host link only
-// carries the cue reports and the reps read at the end, and probe-roundtrip, runner and serial test the USB link
+// carries the cue reports and the reps read at the end, and probe-roundtrip, serial and session-log test the USB link
 // (this file took ~200 s of CI per link)
 import { afterEach, describe, expect, test } from "vitest"
 import { RepFlag } from "../../src/core/metrics/types"

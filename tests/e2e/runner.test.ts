@@ -4,6 +4,9 @@
 // checked against what the patient model really did (its ground truth):
 // relaxation first, toning only once relaxed, back to relaxation on a spasm
 // sign, pause / stop / low battery as the programs issue says.
+// e2e-one-link: what is checked runs on the device; the host link carries its reports and the button commands, which
+// session-log, stim-session and programs test over USB serial with a program session of their own (this file took
+// ~190 s of CI per link)
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"

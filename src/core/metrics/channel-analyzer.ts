@@ -99,8 +99,8 @@
  *   over a hold). The 60 % and 15 % crossings of the fall from its top (the
  *   mean around the highest value in FALL_TOP_SPAN_MS before the 15 %
  *   crossing) give the
- *   fall's start and duration; the offset is where it is down to 5 % of its
- *   height ("time to 95 % relaxation"). An early release (inside the work
+ *   fall's start and duration; the offset is where it is down to 5 % of the
+ *   rep's height ("time to 95 % relaxation"; RELEASE_FRACTION). An early release (inside the work
  *   window) uses the band rule to find it and the pre-cue level as its
  *   rest.
  * - When a fit is not possible (no clear rise or fall in the kept history,
@@ -370,7 +370,8 @@ const SETTLE_GIVE_UP_MS = 3000
 const SETTLE_RETRY_MS = 100
 /**
  * The offset is where the fall is down to 5 % of the rep's height (its
- * peak above the rise's foot): the usual "back to baseline" criterion of
+ * work-window peak above the rise's foot, or the fall's height if more):
+ * the usual "back to baseline" criterion of
  * relaxation-time measurements (time to 95 % relaxation), and the
  * simulator's truth. A fatigued hold falls from part of that height: down
  * to 5 % of the fall's own height put weak patients' endurance releases

@@ -535,8 +535,9 @@ export class ChannelAnalyzer {
 
     private done = false
     private hasSample = false
-    private firstSampleMs = 0
-    private lastSampleMs = 0
+    // set before they are read (with the first sample), no initializers: 8 bytes of the board's image each
+    private firstSampleMs!: number
+    private lastSampleMs!: number
     private nowMs = 0
 
     // rest statistics
@@ -551,12 +552,14 @@ export class ChannelAnalyzer {
     // current segment
     private segRest = false
     private segBlock = -1
-    private segSettleUntilMs = 0
-    /** [ms] end of the part used for statistics, -1: open-ended */
-    private segStatsUntilMs = -1
+    /** set with segRest */
+    private segSettleUntilMs!: number
+    /** [ms] end of the part used for statistics, -1: open-ended; set with segRest */
+    private segStatsUntilMs!: number
     private segFrozen = false
     private workOpen = false
-    private workSinceMs = 0
+    /** set with workOpen */
+    private workSinceMs!: number
     private workClosedMs = 0
 
     // thresholds and their tracking
@@ -574,7 +577,8 @@ export class ChannelAnalyzer {
     /** SETTLE_MS in samples */
     private readonly settleSamples: number
     private above = false
-    private aboveSinceMs = 0
+    /** set with above */
+    private aboveSinceMs!: number
     private hasLastLow = false
     // the scans' results, each written before it is read: no initializers
     // (8 bytes of the board's full bytecode image each)
@@ -590,7 +594,8 @@ export class ChannelAnalyzer {
     private fallEndMs!: number
     /** [ms] time of ringMax's result */
     private ringMaxMs!: number
-    private lastLowMs = 0
+    /** set with hasLastLow */
+    private lastLowMs!: number
 
     // reps and session
     private rep: RepState | null = null

@@ -65,7 +65,7 @@ export async function startApp(io: BoardIo = {}) {
     }
     const publish = async () => {
         // the patient's LED bar: a new frame goes out at once (feedback latency, docs/feedback.md)
-        if (status.update(session.programRunner(), session.sampleTimeMs())) {
+        if (status.update(session.programRunner(), session.sampleTimeMs(), session.batteryIsLow)) {
             await showLed()
             await trainer.push("led")
         }
@@ -125,7 +125,7 @@ export async function startApp(io: BoardIo = {}) {
         // the frame and the runner's status again every FRAME_REPEAT_TICKS while a program runs (a lost report is
         // not a lost frame), and the idle frame after one; not at every tick: each report costs the VM so much that
         // 10 Hz repeats held the LED frames back by up to 120 ms (p95, bench/feedback-latency-device.ts)
-        const changed = status.update(session.programRunner(), session.sampleTimeMs())
+        const changed = status.update(session.programRunner(), session.sampleTimeMs(), session.batteryIsLow)
         if (changed || (session.programRunner() !== null && ++ticks % FRAME_REPEAT_TICKS === 0)) {
             await trainer.push("led")
             await trainer.push("runner")

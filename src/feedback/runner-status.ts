@@ -26,13 +26,14 @@ export class RunnerStatus {
     private idle = false
     private frameTimeMs = 0
 
-    /** Takes the runner's state now (null: no program runs: the idle frame); true when the LED frame changed. */
-    update(runner: SessionRunner | null, sampleTimeMs: number): boolean {
+    /** Takes the runner's state now (null: no program runs: the idle frame, with `batteryLow`); true when the LED frame changed. */
+    update(runner: SessionRunner | null, sampleTimeMs: number, batteryLow: boolean): boolean {
         this.active = runner !== null
         if (runner === null) {
-            if (this.idle) return false
+            if (this.idle && this.view.batteryLow === batteryLow) return false
             this.idle = true
             this.view.state = RunnerState.Idle
+            this.view.batteryLow = batteryLow
         } else {
             this.idle = false
             runner.view(this.view)

@@ -194,6 +194,7 @@ class TrainerServer extends Server implements ds.PftTrainerServerSpec, TrainerHa
 
     setBatteryLow(low: boolean) {
         if (commandArgs(low)[0]) this.backend.session.batteryLow()
+        else this.backend.session.batteryIsLow = false
     }
 
     async announceRep(index: number) {

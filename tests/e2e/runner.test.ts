@@ -14,7 +14,7 @@ import { afterAll, afterEach, describe, expect, test } from "vitest"
 import { Blink, LedColour } from "../../src/core/feedback/led-bar"
 import { ProgramStatus } from "../../src/core/program"
 import { Cue } from "../../src/core/protocol/assessment"
-import { BLOCK_RELAX, Notice } from "../../src/core/runner"
+import { BLOCK_RELAX, ButtonKind, Notice } from "../../src/core/runner"
 import { findTrainer, type CueReport, type LedReport, type RunnerReport, type TrainerClient } from "../../host/device/trainer-client"
 import { createClinicKey } from "../../host/program/clinic-key"
 import { signProgram } from "../../host/program/sign"
@@ -213,5 +213,24 @@ describe("the session runner on the device", () => {
         expect(last.batteryLow).toBe(true)
         // while the squeeze finished, the battery pixel: the top of the bar in red
         expect(s.leds.some(l => l.pixels[7] === LedColour.Battery)).toBe(true)
+
+        // the rating confirmed, the session is done. The battery still low: a start does nothing, and the bar's
+        // top pixel says why; once the battery is fine (the charger) a session starts
+        const frames: LedReport[] = []
+        const off = s.trainer.onLed(l => frames.push(l))
+        try {
+            await s.trainer.pressButton(ButtonKind.StartPause)
+            await s.trainer.waitForState(st => st === "done", 10_000)
+            await s.trainer.startSession()
+            await s.trainer.pressButton(ButtonKind.StartPause)
+            await new Promise(r => setTimeout(r, 1000))
+            expect(await s.trainer.sessionState()).toBe("done")
+            expect(frames.length, "the done frame was pushed").toBeGreaterThan(0)
+            expect(frames[frames.length - 1].pixels[7]).toBe(LedColour.Battery)
+            await s.trainer.setBatteryLow(false)
+            await s.trainer.startRunning(10_000)
+        } finally {
+            off()
+        }
     })
 })

@@ -24,7 +24,7 @@ describe("the runner report through services/trainer.md", () => {
         rig.start()
         rig.feed(2000, emgUv, pressureCmH2O)
         const status = new RunnerStatus()
-        status.update(rig.runner, rig.t)
+        status.update(rig.runner, rig.t, false)
         const view = rig.runner.view()
         expect(view.levelChannel).toBe(channel === "emg" ? RunnerChannel.Emg : RunnerChannel.Pressure)
         const r = throughTheSpec(status)

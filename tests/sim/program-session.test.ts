@@ -9,8 +9,10 @@ import { join } from "node:path"
 import { describe, expect, test } from "vitest"
 import type { Program } from "../../src/core/program/types"
 import { Cue } from "../../src/core/protocol/assessment"
-import { BLOCK_RELAX, ButtonKind, RunnerEventKind, RunnerReason } from "../../src/core/runner"
-import { SessionState } from "../../src/core/session/measurement-session"
+import { BLOCK_RELAX, ButtonKind, DEFAULT_RUNNER, RunnerEventKind, RunnerReason, SessionRunner } from "../../src/core/runner"
+import { DEFAULT_MEASUREMENT, MeasurementSession, SessionState } from "../../src/core/session/measurement-session"
+import { cmH2OToHpa, uvToMv } from "../../src/core/units"
+import { makeProfile, PatientModel } from "../../host/sim/patient"
 import { repoRoot } from "../../host/paths"
 import { runOffline, type OfflineRunOptions } from "../../host/sim/offline-run"
 
@@ -120,5 +122,54 @@ describe("a program on simulated patients, relaxation first", () => {
         const rating = kinds(r, RunnerEventKind.RatingRecorded)
         expect(rating.length).toBe(1)
         expect(rating[0].value).toBe(3)
+    })
+})
+
+describe("battery low before a session", () => {
+    /** A session on a typical patient's probe, pushed sample by sample until it is zeroed (Ready). */
+    function readySession() {
+        const model = new PatientModel(makeProfile("typical"), 2)
+        const session = new MeasurementSession(DEFAULT_MEASUREMENT)
+        session.setSampleInterval(10)
+        let seq = 0
+        const push = (n: number) => {
+            for (let i = 0; i < n; i++, seq++) {
+                const s = model.sample(seq * 10)
+                session.push(seq, cmH2OToHpa(s.pressureCmH2O), uvToMv(s.emgUv), 0)
+            }
+        }
+        while (session.sessionState() !== SessionState.Ready && seq < 60_000) push(1)
+        expect(session.sessionState()).toBe(SessionState.Ready)
+        return { session, push }
+    }
+
+    test("no session starts, the program's or the assessment, until the battery is fine again; then one does", () => {
+        const { session, push } = readySession()
+        session.batteryLow()
+        expect(session.batteryIsLow).toBe(true)
+        expect(session.start(relaxThenTone(), p => new SessionRunner(p, DEFAULT_RUNNER))).toBe(false)
+        expect(session.start()).toBe(false)
+        push(100)
+        expect(session.sessionState()).toBe(SessionState.Ready)
+        // a repeat changes nothing
+        session.batteryLow()
+        expect(session.start()).toBe(false)
+        // the charger: the monitor says fine (the trainer's set_battery_low(false))
+        session.batteryIsLow = false
+        expect(session.start(relaxThenTone(), p => new SessionRunner(p, DEFAULT_RUNNER))).toBe(true)
+        push(10)
+        expect(session.sessionState()).toBe(SessionState.Running)
+    })
+
+    test("low during the assessment stops it, and the next start waits for the battery", () => {
+        const { session, push } = readySession()
+        expect(session.start()).toBe(true)
+        push(500)
+        session.batteryLow()
+        expect(session.sessionState()).toBe(SessionState.Done)
+        push(100)
+        expect(session.start()).toBe(false)
+        session.batteryIsLow = false
+        expect(session.start()).toBe(true)
     })
 })

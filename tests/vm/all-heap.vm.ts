@@ -67,7 +67,7 @@ describe("heap", () => {
             push()
             session.runDeferred(Channel.Emg)
             session.runDeferred(Channel.Pressure)
-            status.update(session.programRunner(), session.sampleTimeMs())
+            status.update(session.programRunner(), session.sampleTimeMs(), session.batteryIsLow)
             reps += session.takeFinishedReps().length
             await ds.sleep(0)
         }

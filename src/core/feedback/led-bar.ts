@@ -291,10 +291,12 @@ export function ledFrame(v: RunnerView, options?: LedOptions): LedFrame {
         case RunnerState.Paused:
             if (v.state === RunnerState.Running && noticeNow) blink = drawNotice(px, v.notice)
             else drawActive(px, v)
-            if (v.batteryLow) px[n - 1] = LedColour.Battery
             if (v.state === RunnerState.Paused) blink = Blink.Slow
             break
     }
+    // the battery on the top pixel in every state but a fault's count and the rating's: before a session it
+    // says why the start button does nothing
+    if (v.batteryLow && v.state !== RunnerState.Fault && v.state !== RunnerState.Rating) px[n - 1] = LedColour.Battery
     return { pixels: px, blink: blink }
 }
 

@@ -115,8 +115,9 @@ export class MeasurementSession {
     private runner: SessionRunner | null = null
     /** the kind of the runner's current segment (rest statistics and pressure drift only at rest) */
     private runnerSegKind = SegmentKind.Rest
-    private runnerSegCount = 0
-    private runnerProbeReady = false
+    // set by start() before a session reads them, no initializers: 8 bytes of the board's image each
+    private runnerSegCount!: number
+    private runnerProbeReady!: boolean
     /**
      * runner events (for the host: it reads and empties the list), at most
      * options.runnerEventsKept (0 on the device); a field, not a method: a
@@ -127,15 +128,23 @@ export class MeasurementSession {
     private pressureMetrics: ChannelAnalyzer
     private state = SessionState.Idle
     private intervalMs: number
-    private startSeq = 0
+    /** set at the session's first sample */
+    private startSeq!: number
     /** the next sample is the session's first */
     private startPending = false
     private timeMs = 0
     private segmentIndex = -1
-    private segmentEndMs = 0
+    /** set by start() */
+    private segmentEndMs!: number
     private cueState: CueState = { cue: Cue.Idle, block: 0, repIndex: -1, segmentIndex: -1, startedAtMs: 0 }
     private cueChanged = false
     private sessionFinished = false
+    /**
+     * The battery monitor said low (batteryLow) and not yet fine again: no
+     * session starts. Cleared by the caller when the battery is fine (the
+     * charger); a field, not a getter and a method: they cost device bytecode.
+     */
+    batteryIsLow = false
     /** per rep: bit 1 = EMG finished, bit 2 = pressure finished, 4 = announced */
     private repDone: number[] = []
     private finishedReps: number[] = []
@@ -346,8 +355,9 @@ export class MeasurementSession {
         this.handleRunnerEvents(this.timeMs)
     }
 
-    /** The battery is low: a program's session finishes its rep and ends cleanly; the assessment stops. */
+    /** The battery is low: a program's session finishes its rep and ends cleanly; the assessment stops; no session starts until batteryIsLow is cleared. */
     batteryLow(): void {
+        this.batteryIsLow = true
         const r = this.runner
         if (r === null) {
             this.stop()
@@ -386,11 +396,13 @@ export class MeasurementSession {
     }
 
     /**
-     * Starts the assessment at the next sample, if the probe is zeroed and
-     * no session runs. Returns whether it started (a repeat does nothing).
+     * Starts the assessment at the next sample, if the probe is zeroed, no
+     * session runs and the battery is not low. Returns whether it started
+     * (a repeat does nothing).
      */
     start(program?: Program, makeRunner?: RunnerFactory): boolean {
-        if (this.state !== SessionState.Ready && !(this.state === SessionState.Done && this.pressure.state() === ProbeState.Ready))
+        // a session does not start on a low battery (the runner's rule, here for the assessment too; the LED bar shows it)
+        if (this.batteryIsLow || (this.state !== SessionState.Ready && !(this.state === SessionState.Done && this.pressure.state() === ProbeState.Ready)))
             return false
         // the last session's runner and analyzers go before the new ones are built: both sets at once do not fit the device's heap
         this.runner = null

@@ -146,6 +146,18 @@ describe("cues, countdown, states", () => {
     test("battery low marks the top pixel while a session runs", () => {
         expect(ledFrame(relaxView(1, { batteryLow: true })).pixels[7]).toBe(LedColour.Battery)
     })
+
+    test("battery low marks the top pixel before and after a session too (why start does nothing), not over a fault or the rating", () => {
+        for (const state of [RunnerState.Idle, RunnerState.Ready, RunnerState.Done]) {
+            const low = ledFrame(makeView({ state, batteryLow: true }))
+            const fine = ledFrame(makeView({ state }))
+            expect(low.pixels[7]).toBe(LedColour.Battery)
+            expect(low.pixels.slice(0, 7)).toEqual(fine.pixels.slice(0, 7))
+            expect(low.blink).toBe(fine.blink)
+        }
+        expect(ledFrame(makeView({ state: RunnerState.Fault, faultCause: 8, batteryLow: true }))).toEqual(ledFrame(makeView({ state: RunnerState.Fault, faultCause: 8 })))
+        expect(ledFrame(makeView({ state: RunnerState.Rating, ratingValue: 10, batteryLow: true }))).toEqual(ledFrame(makeView({ state: RunnerState.Rating, ratingValue: 10 })))
+    })
 })
 
 describe("faults", () => {

@@ -1222,7 +1222,7 @@ describe("a scripted session", () => {
 
 /** The runner report as the trainer builds it: the firmware's own RunnerStatus (src/feedback/runner-status.ts), fields as services/trainer.md orders them. */
 function reportOf(status: RunnerStatus, runner: SessionRunner, t: number): RunnerObservation {
-    status.update(runner, t)
+    status.update(runner, t, false)
     const r = status.runner()
     return { state: r[0], phaseIndex: r[1], phaseKind: r[2], flags: r[3], notice: r[5], ratingValue: r[6], faultCause: r[7], level: r[8] }
 }

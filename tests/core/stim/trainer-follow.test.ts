@@ -61,7 +61,7 @@ class Chain {
     }
 
     report(): void {
-        this.status.update(this.rig.runner, this.rig.t)
+        this.status.update(this.rig.runner, this.rig.t, false)
         if (this.heard) this.apply(this.follower.runner(followed(this.status.runner()), this.rig.t))
     }
 
@@ -191,7 +191,7 @@ describe("the stim module follows the trainer's session", () => {
         const st = new RunnerStatus()
         for (let t = 0; t < 11_000; t += 50) {
             next.feed(50, 3)
-            st.update(next.runner, next.t)
+            st.update(next.runner, next.t, false)
             events.push(...f.runner(followed(st.runner()), next.t))
         }
         const begin = events.find(e => e.kind === K.SessionBegin)!

@@ -70,7 +70,8 @@ export class RunnerStatus {
     /** flags bit 4: the dilator-size step (RatingStep.Dilator = 2; Pain = 1 leaves it clear) */
     runner(): number[] {
         const v = this.view
-        if (!this.active) return [0, -1, NO_PHASE_KIND, 0, 0, 0, 0, 0, NaN, NaN, NaN, 0]
+        // no program runs: the battery flag alone (no session starts on a low battery)
+        if (!this.active) return [0, -1, NO_PHASE_KIND, v.batteryLow ? 8 : 0, 0, 0, 0, 0, NaN, NaN, NaN, 0]
         const kind = v.phaseKind === "" ? NO_PHASE_KIND : PHASE_KINDS.indexOf(v.phaseKind as any)
         const flags = (v.gateWork ? 1 : 0) | (v.toning ? 2 : 0) | (v.gateMet ? 4 : 0) | (v.batteryLow ? 8 : 0) | ((v.ratingStep << 3) & 16) | (v.levelChannel === 1 ? 32 : 0)
         return [v.state, v.phaseIndex, kind, flags, Math.round(v.gateProgress * 100), v.notice, v.ratingValue, v.faultCause, v.level, v.bandLow, v.bandHigh, v.intensitySteps]

@@ -16,6 +16,20 @@ function throughTheSpec(status: RunnerStatus) {
 }
 
 describe("the runner report through services/trainer.md", () => {
+    test("no program running: idle, and the battery flag (bit 3) when the battery is low, pushed when it changes", () => {
+        const status = new RunnerStatus()
+        status.update(null, 0, false)
+        expect(throughTheSpec(status)).toMatchObject({ state: "idle", phaseIndex: -1, batteryLow: false })
+        status.statusChanged()
+        expect(status.update(null, 100, true), "the idle frame changed: the battery pixel").toBe(true)
+        expect(status.statusChanged(), "the runner report goes out at once").toBe(true)
+        expect(throughTheSpec(status)).toMatchObject({ state: "idle", batteryLow: true })
+        expect(status.update(null, 200, true)).toBe(false)
+        expect(status.statusChanged()).toBe(false)
+        status.update(null, 300, false)
+        expect(throughTheSpec(status).batteryLow).toBe(false)
+    })
+
     test.each([
         ["emg", { restToneMaxUv: 4 }, 3, 0],
         ["pressure", { restToneMaxUv: undefined, restToneMaxCmH2O: 6 }, 0, 2],

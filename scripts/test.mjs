@@ -183,16 +183,10 @@ async function runVm() {
     return total
 }
 
-if (process.argv[2] === "vm") {
-    // `node scripts/test.mjs vm` (npm run test:vm): every firmware VM entry alone
-    const only = await runVm()
-    console.log(`tests: ${only.passed} passed, ${only.failed} failed`)
-    process.exit(only.failed > 0 || !only.ok ? 1 : 0)
-}
-
-if (process.argv[2] === "e2e") {
-    // `node scripts/test.mjs e2e`: the e2e files alone, as npm test runs them
-    const only = await runE2e()
+// `node scripts/test.mjs vm` (npm run test:vm) or `e2e`: that part alone, as npm test runs it
+const onlyPart = { vm: runVm, e2e: runE2e }[process.argv[2]]
+if (onlyPart) {
+    const only = await onlyPart()
     console.log(`tests: ${only.passed} passed, ${only.failed} failed`)
     process.exit(only.failed > 0 || !only.ok ? 1 : 0)
 }

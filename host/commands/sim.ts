@@ -1,4 +1,5 @@
 import { CliError, EXIT } from "../errors"
+import { keepStdoutForJson } from "../cli/json-stdout"
 import { runAssessment, type AssessmentRunResult } from "../sim/assessment-run"
 import { join } from "node:path"
 import { repoRoot } from "../paths"
@@ -93,6 +94,16 @@ async function serve(opts: SimOptions): Promise<void> {
 export async function runSim(opts: SimOptions): Promise<void> {
     if (opts.serve) return serve(opts)
     checkOptions(opts)
+    if (!opts.json) return runSession(opts)
+    const restore = keepStdoutForJson()
+    try {
+        await runSession(opts)
+    } finally {
+        restore()
+    }
+}
+
+async function runSession(opts: SimOptions): Promise<void> {
     const say = (line: string) => (opts.json ? console.error(line) : console.log(line))
     const trace = opts.replay ? loadReplay(opts.replay) : undefined
     if (trace) say(`pft sim: replaying ${trace.samples.length} samples at ${Math.round(trace.sampleRateHz)} Hz from ${opts.replay}`)
@@ -168,7 +179,8 @@ export async function runSim(opts: SimOptions): Promise<void> {
         say(`pft sim: warning: the firmware lost ${lostByVm} of the ${result.sentSamples} samples sent (the VM fell behind at ${opts.speed}x real time); the metrics are of what it saw: run again with a lower --speed`)
     if (opts.json) {
         const programInfo = program ? { programId: program.programId, programVersion: program.programVersion } : undefined
-        console.log(JSON.stringify({ profile: trace ? undefined : opts.profile, seed: trace ? undefined : opts.seed, replay: opts.replay, program: programInfo, ...result, score }, null, 2))
+        // console.log goes to stderr while the session runs (keepStdoutForJson)
+        process.stdout.write(JSON.stringify({ profile: trace ? undefined : opts.profile, seed: trace ? undefined : opts.seed, replay: opts.replay, program: programInfo, ...result, score }, null, 2) + "\n")
         return
     }
     console.log(formatSessionReport(result, score))

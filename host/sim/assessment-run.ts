@@ -125,7 +125,8 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         offs.push(
             trainer.onCue(c => {
                 if (c.cue !== 0 && c.segmentIndex <= newestSegment && sessionClock === newestClock) {
-                    if (c.segmentIndex < newestSegment) console.info(`assessment-run: a late cue report ignored (segment ${c.segmentIndex} after ${newestSegment})`)
+                    // stderr: stdout may be a `--json` result
+                    if (c.segmentIndex < newestSegment) console.error(`assessment-run: a late cue report ignored (segment ${c.segmentIndex} after ${newestSegment})`)
                     return
                 }
                 if (c.cue === 0 && newestSegment === -1) return

@@ -99,6 +99,16 @@ export interface ChannelScore {
      * when the device finds one, else the cue
      */
     startedHigh: number
+    /**
+     * of those, the reps whose patient had let go of the previous contraction
+     * (its release, RELEASE_FRACTION) before the device's anticipation window
+     * opened (anticipationMs before the cue): a flag the patient's activation
+     * does not explain (a tone above the onset band can, on the overactive
+     * profiles). A patient who let go late, because she saw the rest cue
+     * late (a VM behind its feed reports it late), was still contracting:
+     * the device is right to flag that rep.
+     */
+    startedHighAtRest: number
     /** [ms] device - truth onset of those StartedHigh reps, on their own */
     startedHighOnsetErrorsMs: number[]
     /** truth says interrupted and the device flagged the same rep Interrupted */
@@ -148,6 +158,19 @@ function deviceToTruthShift(channel: "emg" | "pressure", run: AssessmentRunResul
     return channel === "emg" ? 0 : run.zeroAtStartCmH2O - truth.balloonCmH2O
 }
 
+/**
+ * The patient had let go of her previous contraction (if any) by the time
+ * the device's onset window for `t` opened (`cueOnMs`: the device's cue, in
+ * the truth's time).
+ */
+function atRestAtWindow(t: TrueRep, cueOnMs: number, truth: GroundTruth, extras: TruthExtras): boolean {
+    const prev = truth.reps.find(p => p.repIndex === t.repIndex - 1)
+    if (!prev) return true
+    const releaseMs = extras.releaseMs?.[prev.repIndex] ?? prev.offsetMs
+    const windowOpensMs = cueOnMs - (DEFAULT_MEASUREMENT.emgAnalyzer.anticipationMs ?? 0)
+    return prev.released && releaseMs >= 0 && releaseMs <= windowOpensMs
+}
+
 function scoreChannel(
     deviceReps: DeviceRep[],
     truth: GroundTruth,
@@ -163,6 +186,7 @@ function scoreChannel(
     let interruptedExpected = 0
     let repsExpected = 0
     let startedHigh = 0
+    let startedHighAtRest = 0
     const startedHighOnsetErrorsMs: number[] = []
     for (const t of truth.reps) {
         const interrupted = channel === "emg" ? t.interrupted : false
@@ -176,6 +200,7 @@ function scoreChannel(
         if (!d || d.onsetMs < 0) continue
         if (d.flags & RepFlag.StartedHigh) {
             startedHigh++
+            if (atRestAtWindow(t, d.cueOnMs + offset, truth, extras)) startedHighAtRest++
             startedHighOnsetErrorsMs.push(d.onsetMs - (t.onsetMs - offset))
             continue
         }
@@ -198,6 +223,7 @@ function scoreChannel(
         repsDone: summary.repsDone,
         repsExpected,
         startedHigh,
+        startedHighAtRest,
         startedHighOnsetErrorsMs,
         interruptedFlagged,
         interruptedExpected,

@@ -97,7 +97,7 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
             })
         // every Contract cue the patient saw (repIndex, session ms): a cue seen twice shows here
         const cuesSeen = truth.reps.map(t => [t.repIndex, Math.round(t.cueOnMs - run.sessionStartMs)])
-        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact, untimed, cuesSeen })
+        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, startedHigh: emg.startedHigh, startedHighAtRest: emg.startedHighAtRest, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact, untimed, cuesSeen })
         const limits = LIMITS[name]
         // in every run's output, to watch the margins from run to run (the VM's load changes what the patient does)
         console.info(`patients e2e ${name}: onset p95 ${percentile(onset, 95).toFixed(0)} ms, offset p95 ${percentile(offset, 95).toFixed(0)} ms, worst peak ${Math.max(...peak).toFixed(1)} %; ${info}`)
@@ -120,8 +120,13 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
             // the tone wanders (SD 2.5 uV) and can sit above the onset band at a cue: the core flags 2 of 176
             // reps so over 16 seeds, 5 of 171 with every cue seen 300 ms late; the VM's cue timing varies
             // from run to run (1 of 11 seen in two runs)
-            expect(emg.startedHigh, info).toBeLessThanOrEqual(2)
-        } else expect(emg.startedHigh, info).toBe(0)
+            expect(emg.startedHighAtRest, info).toBeLessThanOrEqual(2)
+        } else {
+            // no rep flagged StartedHigh that began from rest. A patient still letting go of the last flick when
+            // the next one's window opens did start high: CI on 9c55104 saw one (typical, flick 3) when the VM
+            // ran behind its feed and she got the rest cue's report late
+            expect(emg.startedHighAtRest, info).toBe(0)
+        }
         // the electrode check: every rep of the noisy electrode is flagged poor contact, no rep of the others
         if (name === "noisy_electrode") expect(poorContact, info).toBe(run.reps.emg.length)
         else expect(poorContact, info).toBe(0)

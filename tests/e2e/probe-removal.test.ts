@@ -30,9 +30,11 @@ test("a probe pulled out mid-hold interrupts that rep and the ones after it", as
         speed: 10,
         // once out, the probe reads atmospheric pressure and the EMG input floats to the rail
         source: (seq, t) => (t >= removeAtMs ? { pressureCmH2O: 0, emgUv: 2000 } : patient(seq, t)),
-        onCue: (c, t) => {
-            model.seeCue(c.cue, t, c.repIndex)
-            if (c.cue === Cue.Contract && c.repIndex === REMOVED_DURING_REP) removeAtMs = t + REMOVE_AFTER_MS
+        // as in patient-run: she sees each cue when the device showed it (a VM behind its feed reports it late),
+        // and the probe comes out 4 s into the hold as the device timed it
+        onCue: (c, t, cueAtMs) => {
+            model.seeCue(c.cue, cueAtMs, c.repIndex, t)
+            if (c.cue === Cue.Contract && c.repIndex === REMOVED_DURING_REP) removeAtMs = cueAtMs + REMOVE_AFTER_MS
         },
     })
     expect(removeAtMs).toBeLessThan(Infinity)

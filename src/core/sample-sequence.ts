@@ -52,8 +52,11 @@ export function seqDistance(from: number, to: number): number {
 export class SampleSequence {
     /** sequence number expected next, or -1 before the first batch */
     private expected = -1
-    private received = 0
-    private lost = 0
+    // counters as fields, not getters: the board's image compiles in every method of a class it constructs
+    /** Samples accepted so far (read them, do not write them). */
+    received = 0
+    /** Samples that never arrived, gaps in the sequence (read them, do not write them). */
+    lost = 0
     /** batches that repeated samples already seen (public for tests, written only here: a getter costs bytecode) */
     duplicates = 0
     /** times the probe's counter started again */
@@ -87,16 +90,6 @@ export class SampleSequence {
         this.received += count
         this.expected = wrapSeq(firstSeq + count)
         return { acceptFrom: 0, lostBefore: lostBefore, duplicate: false, restarted: restarted }
-    }
-
-    /** Samples accepted so far. */
-    receivedCount(): number {
-        return this.received
-    }
-
-    /** Samples that never arrived (gaps in the sequence). */
-    lostCount(): number {
-        return this.lost
     }
 
     reset(): void {

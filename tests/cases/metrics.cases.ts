@@ -27,6 +27,7 @@ import {
 import { RepFlag, type RepMetrics, type SessionMetrics } from "../../src/core/metrics/types"
 import { Block, Cue, SegmentKind, type Segment } from "../../src/core/protocol/assessment"
 import { isClose, type NumericCase, type ThrowCase } from "./types"
+import { InspectableAnalyzer } from "./inspectable-analyzer"
 
 // ---- synthetic signals ----
 
@@ -194,7 +195,7 @@ export interface Outcome {
 /** A scenario while it runs. */
 class RunState {
     readonly s: Scenario
-    readonly a: ChannelAnalyzer
+    readonly a: InspectableAnalyzer
     readonly o: Outcome
     readonly starts: number[] = []
     readonly endMs: number
@@ -240,7 +241,7 @@ class RunState {
             }
         const base = s.options === undefined ? DEFAULT_EMG_ANALYZER : s.options
         const options: ChannelAnalyzerOptions = { ...base, sampleRateHz: s.rateHz }
-        this.a = new ChannelAnalyzer(options, s.repsPlanned === undefined ? countReps(s.segments) : s.repsPlanned)
+        this.a = new InspectableAnalyzer(options, s.repsPlanned === undefined ? countReps(s.segments) : s.repsPlanned)
     }
 
     /** Pushes up to maxSamples samples; true when the run is complete. */
@@ -630,6 +631,28 @@ const saggedRelease = scenario(() => ({
     noise: 0.3,
     segments: [preBaseline(2000), rest(Block.Holds, 1000), work(Block.Holds, 4000, 0), rest(Block.Holds, 2000)],
     squeezes: [{ startMs: 3200, riseMs: 400, holdMs: 3600, fallMs: 800, amp: 20, slopePerS: -12 / 3.6, cosine: true }],
+    options: SHAPE_FIT,
+}))
+
+/**
+ * A hold released over 800 ms (down to 5 % of its 20 uV at 7200 + 0.8564 x
+ * 800 ms), then a movement spike at 8180 ms (a 30 uV bump as the 100 ms
+ * envelope window shows it: up 15 uV in 50 ms, back over 250 ms), after the
+ * first settle fit and before the fit that checks it once the rest after the
+ * fall is measured. That re-fit read the spike's decay as the fall (600 ms
+ * late here; the noisy electrode's offsets 455-704 ms late): a step up of
+ * more than SPIKE_STEP of the height from below the fall's low level keeps
+ * the first fit.
+ */
+const spikeAfterRelease = scenario(() => ({
+    rateHz: 100,
+    rest: 2.5,
+    noise: 0.3,
+    segments: [preBaseline(2000), rest(Block.Holds, 1000), work(Block.Holds, 4000, 0), rest(Block.Holds, 3000)],
+    squeezes: [
+        { startMs: 3200, riseMs: 400, holdMs: 3600, fallMs: 800, amp: 20, cosine: true },
+        { startMs: 8180, riseMs: 50, holdMs: 0, fallMs: 250, amp: 15 },
+    ],
     options: SHAPE_FIT,
 }))
 
@@ -1127,6 +1150,13 @@ export const metricsGroups: MetricsGroup[] = [
         run: saggedRelease,
         cases: () => [
             { name: "sagged hold: offset within 25 ms of the fall down to 5 % of the rep's height", actual: () => repOf(saggedRelease, 0).offsetMs, expected: 7200 + 0.76995 * 800, tolerance: 25 },
+        ],
+    },
+    {
+        name: "shape fit: a movement spike after the release",
+        run: spikeAfterRelease,
+        cases: () => [
+            { name: "spike after the release: offset within 25 ms of the fall down to 5 %", actual: () => repOf(spikeAfterRelease, 0).offsetMs, expected: 7200 + 0.8564 * 800, tolerance: 25 },
         ],
     },
     {

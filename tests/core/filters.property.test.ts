@@ -70,7 +70,7 @@ describe("sample sequence accounting", () => {
                         next += batch
                     }
                     if (!sentAny) return
-                    expect(seq.receivedCount() + seq.lostCount()).toBe(lastSentEnd - firstSent)
+                    expect(seq.received + seq.lost).toBe(lastSentEnd - firstSent)
                     expect(seq.restarts).toBe(0)
                 }
             )

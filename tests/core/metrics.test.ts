@@ -21,6 +21,7 @@ import {
     type Segment,
 } from "../../src/core/protocol/assessment"
 import { DEFAULT_SIGNAL_CHAIN, SignalChain } from "../../src/core/signal-chain"
+import { InspectableAnalyzer } from "../cases/inspectable-analyzer"
 import { uvToMv } from "../../src/core/units"
 import { metricsCases, metricsGroups, metricsThrowCases } from "../cases/metrics.cases"
 import { runCases } from "../helpers/run-cases"
@@ -195,7 +196,7 @@ describe("core/metrics (properties)", () => {
                         repIndex: s.kind === SegmentKind.Work ? rep++ : -1,
                     }))
                     const planned = rep
-                    const a = new ChannelAnalyzer(options, planned)
+                    const a = new InspectableAnalyzer(options, planned)
                     const dt = 1000 / options.sampleRateHz
                     let t = 0
                     let seg = 0

@@ -145,10 +145,6 @@ export class RelaxationGate {
         this.breakStreak()
     }
 
-    met(): boolean {
-        return this.isMet
-    }
-
     /** [ms] the current hold, 0 when not within the criterion */
     heldMs(): number {
         return this.held

@@ -95,9 +95,16 @@ describe.each(PROFILE_NAMES.map(p => [p]))("patient profile %s", name => {
                 const device = d && { cueOn: d.cueOnMs, cueOff: d.cueOffMs, onset: d.onsetMs, offset: d.offsetMs, peakUv: d.peak, flags: d.flags }
                 return { repIndex: t.repIndex, truth: truthRep, device: device ?? "not reported" }
             })
+        // the reps timed worst (over 100 ms) with the device's flags (Dropout: samples lost in them), and the samples
+        // the session counted lost beyond those the feed dropped on purpose (the VM's queue overflowed; negative when
+        // some dropped batches fell outside the session): to tell a firmware miss from a VM that fell behind
+        const worst = emg.reps
+            .filter(r => Math.abs(r.onsetErrorMs) > 100 || Math.abs(r.offsetErrorMs) > 100)
+            .map(r => ({ repIndex: r.repIndex, onset: Math.round(r.onsetErrorMs), offset: Math.round(r.offsetErrorMs), flags: run.reps.emg.find(d => d.repIndex === r.repIndex)?.flags }))
+        const lostBeyondDropped = run.summary.emg.samplesLost - run.droppedSamples
         // every Contract cue the patient saw (repIndex, session ms): a cue seen twice shows here
         const cuesSeen = truth.reps.map(t => [t.repIndex, Math.round(t.cueOnMs - run.sessionStartMs)])
-        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, startedHigh: emg.startedHigh, startedHighAtRest: emg.startedHighAtRest, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact, untimed, cuesSeen })
+        const info = JSON.stringify({ onset, offset, peak, restToneError: emg.restToneError, startedHigh: emg.startedHigh, startedHighAtRest: emg.startedHighAtRest, repsDone: emg.repsDone, repsExpected: emg.repsExpected, poorContact, untimed, worst, lostBeyondDropped, cuesSeen })
         const limits = LIMITS[name]
         // in every run's output, to watch the margins from run to run (the VM's load changes what the patient does)
         console.info(`patients e2e ${name}: onset p95 ${percentile(onset, 95).toFixed(0)} ms, offset p95 ${percentile(offset, 95).toFixed(0)} ms, worst peak ${Math.max(...peak).toFixed(1)} %; ${info}`)

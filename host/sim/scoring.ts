@@ -160,14 +160,13 @@ function deviceToTruthShift(channel: "emg" | "pressure", run: AssessmentRunResul
 
 /**
  * The patient had let go of her previous contraction (if any) by the time
- * the device's onset window for `t` opened (`cueOnMs`: the device's cue, in
- * the truth's time).
+ * the device's onset window for `t` opened (`windowOpensMs`, in the truth's
+ * time).
  */
-function atRestAtWindow(t: TrueRep, cueOnMs: number, truth: GroundTruth, extras: TruthExtras): boolean {
+function atRestAtWindow(t: TrueRep, windowOpensMs: number, truth: GroundTruth, extras: TruthExtras): boolean {
     const prev = truth.reps.find(p => p.repIndex === t.repIndex - 1)
     if (!prev) return true
     const releaseMs = extras.releaseMs?.[prev.repIndex] ?? prev.offsetMs
-    const windowOpensMs = cueOnMs - (DEFAULT_MEASUREMENT.emgAnalyzer.anticipationMs ?? 0)
     return prev.released && releaseMs >= 0 && releaseMs <= windowOpensMs
 }
 
@@ -187,6 +186,8 @@ function scoreChannel(
     let repsExpected = 0
     let startedHigh = 0
     let startedHighAtRest = 0
+    // the channel's own analyzer opens a rep's onset window this long before the cue
+    const anticipationMs = (channel === "emg" ? DEFAULT_MEASUREMENT.emgAnalyzer : DEFAULT_MEASUREMENT.pressureAnalyzer).anticipationMs ?? 0
     const startedHighOnsetErrorsMs: number[] = []
     for (const t of truth.reps) {
         const interrupted = channel === "emg" ? t.interrupted : false
@@ -200,7 +201,7 @@ function scoreChannel(
         if (!d || d.onsetMs < 0) continue
         if (d.flags & RepFlag.StartedHigh) {
             startedHigh++
-            if (atRestAtWindow(t, d.cueOnMs + offset, truth, extras)) startedHighAtRest++
+            if (atRestAtWindow(t, d.cueOnMs + offset - anticipationMs, truth, extras)) startedHighAtRest++
             startedHighOnsetErrorsMs.push(d.onsetMs - (t.onsetMs - offset))
             continue
         }

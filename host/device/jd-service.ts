@@ -19,8 +19,8 @@ export async function findService(bus: jd.JDBus, shortId: string, timeoutMs: num
  * into a newly installed program, a module is power-cycled) makes jacdac-ts
  * replace the device's service objects, or the device object itself when
  * the device was gone long enough to be dropped, so a client looks it up on
- * the bus by device id each time; subscriptions stay with the object they
- * were made on.
+ * the bus by device id each time (report subscriptions are made on the bus:
+ * onServiceReport).
  */
 export function currentService(found: jd.JDService): jd.JDService {
     // a device silent for a while (a module's power cycle under load) is dropped and comes back as a new object
@@ -28,11 +28,28 @@ export function currentService(found: jd.JDService): jd.JDService {
     return device.service(found.serviceIndex) ?? found
 }
 
+/**
+ * Calls `handler` with every report of the service `service` (its device
+ * and index), for as long as the subscription lasts. Subscribed on the bus,
+ * not on the service object: jacdac-ts replaces that object when the device
+ * restarts, and the device object too when it was silent for 3 s
+ * (JD_DEVICE_DISCONNECTED_DELAY: a loaded machine, a serial link that
+ * stalls), and a subscription made on the old one hears nothing more.
+ * Returns an unsubscribe.
+ */
+export function onServiceReport(service: jd.JDService, handler: (pkt: jd.Packet) => void): () => void {
+    const { deviceId, bus } = service.device
+    const serviceIndex = service.serviceIndex
+    return bus.subscribe(jd.PACKET_REPORT, (pkt: jd.Packet) => {
+        if (pkt.deviceIdentifier === deviceId && pkt.serviceIndex === serviceIndex) handler(pkt)
+    })
+}
+
 /** Calls `handler` with the unpacked fields of every report of register `register` (spec `shortId`); returns an unsubscribe. */
 export function onRegisterReport(service: jd.JDService, shortId: string, register: string, handler: (values: unknown[]) => void): () => void {
     const code = registerReportCode(shortId, register)
     const format = packetInfo(shortId, register).packFormat!
-    return service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
+    return onServiceReport(service, pkt => {
         if (pkt.serviceCommand === code) handler(jd.jdunpack<unknown[]>(pkt.data, format))
     })
 }

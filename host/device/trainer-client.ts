@@ -11,7 +11,7 @@ import { Channel } from "../../src/core/session/measurement-session"
 import { PHASE_KINDS } from "../../src/core/program/types"
 import { RunnerFlag } from "../../src/core/protocol/trainer-reports"
 import { TRAINER_SERVICE, packetInfo, registerReportCode } from "../spec"
-import { currentService, findService, onRegisterReport, readRegisterValues } from "./jd-service"
+import { currentService, findService, onRegisterReport, onServiceReport, readRegisterValues } from "./jd-service"
 
 /** A live report, in the units people read. */
 export interface LiveReport {
@@ -228,7 +228,7 @@ export class TrainerClient {
             let off: () => void = () => {}
             const answer = new Promise<number[] | undefined>(resolve => {
                 const timer = setTimeout(() => resolve(undefined), timeoutMs)
-                off = this.service.subscribe(jd.REPORT_RECEIVE, (r: jd.Packet) => {
+                off = onServiceReport(this.service, r => {
                     if (r.serviceCommand !== cmd.identifier) return
                     const v = jd.jdunpack<number[]>(r.data, report.packFormat!)
                     if (!values.every((x, k) => v[k] === x)) return
@@ -390,7 +390,7 @@ export class TrainerClient {
                     off()
                     resolve(undefined)
                 }, timeoutMs)
-                const off = this.service.subscribe(jd.REPORT_RECEIVE, (pkt: jd.Packet) => {
+                const off = onServiceReport(this.service, pkt => {
                     if (pkt.serviceCommand !== code) return
                     const v = jd.jdunpack<[number, number, number, string]>(pkt.data, format)
                     if (v[0] <= before) return

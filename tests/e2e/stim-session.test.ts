@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import * as jd from "jacdac-ts"
 import { afterAll, expect, test } from "vitest"
 import type { LedReport, RunnerReport } from "../../host/device/trainer-client"
 import { findStimControl, type StimControlStatus } from "../../host/device/stim-control-client"
@@ -67,7 +68,16 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
         // the host sets the trainer's clock: the stim module keeps the end of its last stim session by it
         const trainer = await installProgram(sim, key, stimProgram())
         let runner: RunnerReport | undefined
-        trainer.onRunner(r => (runner = r))
+        let runnerReports = 0
+        trainer.onRunner(r => {
+            runner = r
+            runnerReports++
+        })
+        // what the host's jacdac-ts saw of the devices: a restart or a drop replaces its objects
+        const busEvents: string[] = []
+        const t0 = Date.now()
+        sim.hostBus.on(jd.DEVICE_RESTART, (d: jd.JDDevice) => busEvents.push(`restart ${d.shortId} at ${Date.now() - t0} ms`))
+        sim.hostBus.on(jd.DEVICE_DISCONNECT, (d: jd.JDDevice) => busEvents.push(`drop ${d.shortId} at ${Date.now() - t0} ms`))
         const leds: LedReport[] = []
         trainer.onLed(l => leds.push(l))
         let live: unknown
@@ -160,7 +170,7 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
             await sleep(1500)
             await press(ButtonKind.Up, 4)
             await sleep(1500)
-            // measured at the module (the host's stim client does not follow the module through its power cycle)
+            // measured at the module: what reached the patient
             const got = { peakMa: Math.max(0, ...module.timeline().filter(e => e.atMs >= from).map(e => Math.max(e.deliveredMa, e.targetMa))) }
             await trainer.pressButton(ButtonKind.Stop)
             await waitFor("the session stopped", () => runner?.state === "done", 5000)
@@ -174,8 +184,13 @@ test("a program's stim phases: from zero, up to the patient's level and never pa
                 const timeline = module.timeline().filter(x => x.cause !== "amplitude").slice(-12)
                 console.error(
                     `stim session e2e failed: measured ${JSON.stringify(measured)}; stim statuses [running, last stop, level] ${JSON.stringify(statuses.map(x => [x.running, x.lastStop, x.levelMa]))}; ` +
-                        `session state ${state}; last runner ${JSON.stringify(runner)}; last live ${JSON.stringify(live)}; module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}\nstim VM (since its last start):\n${sim.stim!.vm().lines.slice(-25).join("\n")}`
+                        `module timeline ${JSON.stringify(timeline)}\ntrainer VM:\n${sim.vm.lines.slice(-25).join("\n")}\nstim VM (since its last start):\n${sim.stim!.vm().lines.slice(-25).join("\n")}`
                 )
+                // the facts that tell a firmware fault from a slow bus, in the error: a CI log's tail shows it
+                if (e instanceof Error)
+                    e.message +=
+                        ` (at ${Date.now() - t0} ms: session state ${state}; ${runnerReports} runner reports, the last ${JSON.stringify(runner)}; ` +
+                        `last live ${JSON.stringify(live)}; ${statuses.length} stim statuses; host bus: ${busEvents.join(", ") || "no restart or drop"})`
                 throw e
             }),
         ])

@@ -314,7 +314,12 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
             const b = await startPtyBridge({ busUrl: SIM_BUS_URL })
             bridge = b
             hostConnect = { port: b.hostPath }
-            const openHostBus = () => openTransport({ kind: "usb", address: b.hostPath }).connect()
+            const openHostBus = () => {
+                const link = openTransport({ kind: "usb", address: b.hostPath })
+                // a stalled or closed port, said when it happens: the host's waits time out after it
+                void link.lost().then(e => stopped || console.error(`simulation: the host's USB serial link dropped: ${e.message}`))
+                return link.connect()
+            }
             hostBus = await openHostBus()
             withHostLinkFree = async fn => {
                 await closeBus(hostBus!)

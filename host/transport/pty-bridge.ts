@@ -49,6 +49,10 @@ export interface PtyBridge {
     unplug(): Promise<void>
     /** Makes the pty pair again at the same paths. */
     replug(): Promise<void>
+    /** Stops socat (SIGSTOP) without closing anything: the host's writes pile up unread, as with a trainer whose firmware hung. */
+    freeze(): void
+    /** Lets a frozen socat run again (SIGCONT). */
+    thaw(): void
     /** Stops everything and removes the links; safe to call twice. */
     stop(): Promise<void>
 }
@@ -133,6 +137,7 @@ export async function startPtyBridge(opts: PtyBridgeOptions = {}): Promise<PtyBr
         socat = undefined
         packetsEnabled = false
         if (proc && proc.exitCode === null) {
+            proc.kill("SIGCONT") // a frozen one dies as well
             const exited = new Promise(r => proc.once("exit", r))
             proc.kill("SIGKILL")
             await exited
@@ -159,6 +164,8 @@ export async function startPtyBridge(opts: PtyBridgeOptions = {}): Promise<PtyBr
             await unplug()
             await plug()
         },
+        freeze: () => void socat?.kill("SIGSTOP"),
+        thaw: () => void socat?.kill("SIGCONT"),
         async stop() {
             if (stopped) return
             stopped = true

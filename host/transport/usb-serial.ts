@@ -27,7 +27,18 @@ export interface UsbSerialOptions {
     path: string
     /** [ms] how long the device may take to answer enable_packets */
     handshakeMs?: number
+    /** [ms] a write the port has not taken in this long means the device stopped reading (default WRITE_STALL_MS) */
+    writeStallMs?: number
 }
+
+/**
+ * [ms] A write to the port waits while the device takes no data (its
+ * firmware hung, its USB stack stuck: the OS buffers fill). Without a bound
+ * every command behind it waits forever; past this the link counts as lost,
+ * so the command fails saying what to do. A working trainer takes a 64-byte
+ * frame in well under a millisecond; 10 s leaves room for a loaded host.
+ */
+export const WRITE_STALL_MS = 10_000
 
 /** A process that has a file open (from /proc, Linux only). */
 export interface PortHolder {
@@ -125,7 +136,8 @@ class SerialLink {
 
     private constructor(
         readonly path: string,
-        private readonly port: import("serialport").SerialPort
+        private readonly port: import("serialport").SerialPort,
+        private readonly writeStallMs: number
     ) {
         port.on("data", (d: Buffer) => this.decoder.push(d))
         port.on("error", () => {
@@ -143,13 +155,13 @@ class SerialLink {
         })
     }
 
-    static async open(path: string): Promise<SerialLink> {
+    static async open(path: string, writeStallMs = WRITE_STALL_MS): Promise<SerialLink> {
         const { SerialPort } = await import("serialport")
         const port = new SerialPort({ path, baudRate: JDUSB_BAUD, autoOpen: false, lock: true })
         await new Promise<void>((resolve, reject) =>
             port.open(e => (e ? reject(openError(path, e.message, portHolders(path))) : resolve()))
         )
-        return new SerialLink(path, port)
+        return new SerialLink(path, port, writeStallMs)
     }
 
     get isOpen() {
@@ -158,7 +170,22 @@ class SerialLink {
 
     write(bytes: Uint8Array): Promise<void> {
         if (!this.isOpen) return Promise.resolve()
-        return new Promise(resolve => this.port.write(Buffer.from(bytes), () => resolve()))
+        return new Promise(resolve => {
+            const stall = setTimeout(() => {
+                this.lostResolve(
+                    new TransportError(
+                        "no-answer",
+                        `the trainer on ${this.path} stopped taking data (a write waited ${this.writeStallMs / 1000} s): its firmware may have hung. Unplug it, plug it back in and run the command again`,
+                        `USB serial ${this.path}`
+                    )
+                )
+                resolve()
+            }, this.writeStallMs)
+            this.port.write(Buffer.from(bytes), () => {
+                clearTimeout(stall)
+                resolve()
+            })
+        })
     }
 
     send(frame: Uint8Array): Promise<void> {
@@ -233,7 +260,7 @@ export function usbSerialTransport(opts: UsbSerialOptions): Transport {
         async connect() {
             projectServices()
             quietJacdacDebug()
-            link = await SerialLink.open(opts.path)
+            link = await SerialLink.open(opts.path, opts.writeStallMs)
             try {
                 await link.handshake(opts.handshakeMs ?? 3000)
             } catch (e) {

@@ -12,6 +12,7 @@ import { packetInfo, projectServices, serviceInfo, TRAINER_SERVICE } from "../..
 import { socatAvailable, startPtyBridge, type PtyBridge } from "../../../host/transport/pty-bridge"
 import { closeBus } from "../../../host/transport/sim-bus"
 import { TransportError, type Transport } from "../../../host/transport"
+import { usbSerialTransport } from "../../../host/transport/usb-serial"
 
 const hasSocat = socatAvailable()
 if (!hasSocat) console.warn("serial bridge tests skipped: socat is missing (apt-get install socat)")
@@ -140,6 +141,45 @@ describe.skipIf(!hasSocat)("USB serial over the pty bridge (fake bus, no simulat
         expect(Date.now() - started).toBeLessThan(8000)
         await b.replug()
         expect((await withTrainer({ port: b.hostPath, waitMs: 5000 }, t => t.programStatus())).version).toBe(7)
+    }, 30000)
+
+    test("a trainer that stops taking data in the middle of a command: the no-answer error (exit 3) once a write has waited writeStallMs, not a hang", async () => {
+        device = await startDevice(hub.url, "trainer")
+        bridge = await startPtyBridge({ busUrl: hub.url })
+        const b = bridge
+        const writeStallMs = 1000
+        let frozenAt = 0
+        let lost = false
+        const e = await cliError(
+            withTrainer(
+                { port: b.hostPath, waitMs: 5000 },
+                async t => {
+                    await t.programStatus()
+                    b.freeze()
+                    frozenAt = Date.now()
+                    // a push's chunks (200 B each): the OS buffers fill, then a write waits; once the link is
+                    // lost, sends return at once, so the loop ends there and yields to the timers on the way
+                    const chunk = packetInfo(TRAINER_SERVICE, "program_chunk", "command")
+                    for (let at = 0; !lost; at += 200) {
+                        await t.service.sendPacketAsync(jd.Packet.from(chunk.identifier, jd.jdpack(chunk.packFormat!, [at % 60000, 60000, Buffer.alloc(200, 0x5a)])))
+                        await new Promise(r => setImmediate(r))
+                    }
+                },
+                {
+                    open: sel => {
+                        const transport = usbSerialTransport({ path: sel.address!, writeStallMs })
+                        void transport.lost().then(() => (lost = true))
+                        return transport
+                    },
+                }
+            )
+        )
+        b.thaw()
+        expect(e.exitCode).toBe(EXIT.noDevice)
+        expect(e.message).toContain("stopped taking data")
+        expect(e.message).toContain("plug it back in")
+        expect(Date.now() - frozenAt).toBeGreaterThanOrEqual(writeStallMs)
+        expect(Date.now() - frozenAt).toBeLessThan(writeStallMs + 10000)
     }, 30000)
 
     test("a device without the trainer service: wrong firmware (exit 5), naming the firmware it runs", async () => {

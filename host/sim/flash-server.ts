@@ -38,7 +38,7 @@ export class SimFlashServer extends jd.JDServiceServer {
     private readonly file: string | undefined
     private readonly recentOps: { op: number; status: number }[] = []
     /** commands carried out, by kind, and repeats answered from memory */
-    readonly counts = { reads: 0, programs: 0, erases: 0, repeats: 0 }
+    readonly counts = { geometryReads: 0, reads: 0, programs: 0, erases: 0, repeats: 0 }
 
     constructor(options: SimFlashOptions = {}) {
         super(serviceInfo(LOG_FLASH_SERVICE).classIdentifier)
@@ -53,7 +53,10 @@ export class SimFlashServer extends jd.JDServiceServer {
                 await this.sendPacketAsync(jd.Packet.from(cmd.identifier, jd.jdpack(packetInfo(LOG_FLASH_SERVICE, name, "report").packFormat ?? "", answer as any)))
             })
         }
-        on("read_geometry", async () => [this.geometry.sectorSize, this.geometry.sectorCount, this.geometry.pageSize])
+        on("read_geometry", async () => {
+            this.counts.geometryReads++
+            return [this.geometry.sectorSize, this.geometry.sectorCount, this.geometry.pageSize]
+        })
         on("read", async ([address, length]) => this.read(address, length))
         on("program", async ([op, address, data]) => [op, await this.oncePerOp(op, () => this.program(address, [...(data as Uint8Array)]))])
         on("erase_sector", async ([op, index]) => [op, await this.oncePerOp(op, () => this.erase(index))])

@@ -31,6 +31,8 @@ export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
     let writer: LogWriter = undefined
     const boots: number = (await readSetting(BOOTS_SETTING, 0)) + 1
     await writeSetting(BOOTS_SETTING, boots)
+    // where a boot got to, when it never says `log: ready`
+    console.log("log: boot " + boots)
 
     const keyHex: string = await readSetting(KEY_SETTING, "")
     if (keyHex.length === KEY_BYTES * 2) {
@@ -42,6 +44,7 @@ export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
         state = LogState.Recovering
         const holder = { store: undefined as LogStore }
         try {
+            console.log("log: reading the flash chip")
             const device = await openDevice()
             const cipher = logRecordCipher(key, () => holder.store.storeId())
             // a new store id each time a blank chip is formatted: it salts the records' key (host/logs/cipher.ts)

@@ -110,6 +110,8 @@ test(
         // what the trainer itself reports of each session's reps (read_rep), per day and channel
         const trainerReps: { emg: DeviceRep[]; pressure: DeviceRep[] }[] = []
         let beforeCut = ""
+        let countsAtCut = {}
+        let cutAtMs = 0
         /** the session being recorded when the module lost power, as its store listed it just before */
         let cutSession: SessionInfo | undefined
         try {
@@ -121,7 +123,13 @@ test(
                 // the log module back from the cut first: a session that starts while it boots is not recorded
                 // (src/logger/trainer-watch.ts), and at 12x its boot can outlast the rest of the cut session
                 if (day === CUT_DAY + 1) {
-                    await sim.log!.vm().waitForLine(/log: ready/, 60000)
+                    const logModule = sim.log!
+                    await logModule.vm().waitForLine(/log: ready/, 60000).catch(e => {
+                        // how far its boot got: the flash server's commands since the cut tell a VM that never
+                        // asked (stuck before its flash, or its commands lost) from one whose answers were lost
+                        const now = logModule.flash.counts
+                        throw new Error(`${(e as Error).message}\n${Date.now() - cutAtMs} ms after the cut; flash commands since: ${JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (countsAtCut as Record<string, number>)[k]])))}`)
+                    })
                     // and it has heard the trainer (live reports at 10 Hz): the next session's start is a restart of its clock
                     await sleep(500)
                 }
@@ -131,6 +139,8 @@ test(
                     while (sampleTimeMs < CUT_AT_SESSION_MS && Date.now() < deadline) await sleep(20)
                     beforeCut = logVmLines(sim)
                     cutSession = (await log.listSessions()).find(x => x.open)
+                    countsAtCut = { ...sim.log!.flash.counts }
+                    cutAtMs = Date.now()
                     await sim.log!.restart()
                 }
                 const end = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)

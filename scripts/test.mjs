@@ -84,6 +84,7 @@ const E2E_SECONDS_HINT = {
     "stim-session.test.ts": 75,
     "cli-sim.test.ts": 70,
     "stim-ets.test.ts": 56,
+    "settings-binding.test.ts": 57,
     "stim.test.ts": 53,
     "probe-removal.test.ts": 44,
     "replay.test.ts": 35,

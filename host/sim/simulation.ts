@@ -180,7 +180,7 @@ function filesUnder(dir: string): string[] {
  * kept in .devicescript/cache: compiling in `devs run` costs ~3 s per
  * simulation start, and the e2e tests start a dozen and a half.
  */
-async function firmwareImage(cwd: string, entry: string, timeoutMs: number): Promise<string> {
+export async function firmwareImage(cwd: string, entry: string, timeoutMs: number): Promise<string> {
     const hash = createHash("sha256")
     // the entry's own folder too: an entry outside src/ (a bench's) may import its neighbours
     const sources = [...filesUnder(join(cwd, "src")), ...filesUnder(join(cwd, "services")), ...filesUnder(dirname(join(cwd, entry))), join(cwd, "devsconfig.json")]

@@ -1,6 +1,6 @@
 import * as ds from "@devicescript/core"
 import { randomBuffer } from "@devicescript/crypto"
-import { readSetting, writeSetting } from "@devicescript/settings"
+import { readSetting, writeSetting } from "../platform/own-settings"
 import { startServer } from "@devicescript/server"
 import type { BlockDevice } from "../core/log/block-device"
 import { LogStore } from "../core/log/store"

@@ -1,5 +1,5 @@
 import { hmac } from "@devicescript/crypto"
-import { readSetting, writeSetting } from "@devicescript/settings"
+import { readSetting, writeSetting } from "../platform/own-settings"
 import { crc32 } from "../core/codec/bytes"
 import { bufferOf, bytesOf } from "../platform/buffers"
 import { clinicKeyIdOf } from "../platform/clinic-key-id"

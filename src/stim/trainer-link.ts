@@ -1,10 +1,10 @@
 import * as ds from "@devicescript/core"
-import { settings } from "@devicescript/settings"
 import { restBeforeBootMs, restRecordOfText, restRecordText, wallAtS, type StimRestRecord } from "../core/stim/rest-record"
 import { TrainerFollower, type FollowEvent, type FollowedRunner } from "../core/stim/trainer-follow"
 import { StimEventKind } from "../core/stim/supervisor"
 import { StimAction } from "../core/stim/reasons"
 import { hpaToCmH2O, mvToUv } from "../core/units"
+import { readSettingBytes, writeSettingBytes } from "../platform/own-settings"
 import { request } from "../platform/request"
 import { readTrainerProgram } from "../platform/trainer-program"
 import { liveReportOf, runnerReportOf } from "../platform/trainer-reports"
@@ -111,7 +111,7 @@ export class TrainerLink {
     /** Writes the record; true once it reads back as written. */
     private async store(r: StimRestRecord): Promise<boolean> {
         const text = restRecordText(r)
-        await settings.set(REST_RECORD_KEY, Buffer.from(text))
+        await writeSettingBytes(REST_RECORD_KEY, Buffer.from(text))
         if ((await this.recordText()) === text) return true
         console.log("stim: rest record did not read back, writing again")
         return false
@@ -119,9 +119,7 @@ export class TrainerLink {
 
     /** The record's raw text in the module's settings, "" when none. */
     private async recordText(): Promise<string> {
-        const pkt = await ds.actionReport(settings, "get", async () => await settings.get(REST_RECORD_KEY), p => p.decode()[0] === REST_RECORD_KEY)
-        const value = pkt.decode()[1] as Buffer
-        return value && value.length > 0 ? value.toString() : ""
+        return (await readSettingBytes(REST_RECORD_KEY)).toString()
     }
 
     private async runner(r: FollowedRunner) {

@@ -110,7 +110,7 @@ test(
         // what the trainer itself reports of each session's reps (read_rep), per day and channel
         const trainerReps: { emg: DeviceRep[]; pressure: DeviceRep[] }[] = []
         let beforeCut = ""
-        let countsAtCut = {}
+        let countsAtCut: Record<string, number> = {}
         let cutAtMs = 0
         /** the session being recorded when the module lost power, as its store listed it just before */
         let cutSession: SessionInfo | undefined
@@ -128,7 +128,7 @@ test(
                         // how far its boot got: the flash server's commands since the cut tell a VM that never
                         // asked (stuck before its flash, or its commands lost) from one whose answers were lost
                         const now = logModule.flash.counts
-                        throw new Error(`${(e as Error).message}\n${Date.now() - cutAtMs} ms after the cut; flash commands since: ${JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (countsAtCut as Record<string, number>)[k]])))}`)
+                        throw new Error(`${(e as Error).message}\n${Date.now() - cutAtMs} ms after the cut; flash commands since: ${JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - countsAtCut[k]])))}`)
                     })
                     // and it has heard the trainer (live reports at 10 Hz): the next session's start is a restart of its clock
                     await sleep(500)

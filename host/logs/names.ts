@@ -26,6 +26,7 @@ const EVENT_NAMES: Record<number, string> = {
     [EventCode.PainRating]: "pain rating",
     [EventCode.DilatorSize]: "dilator size",
     [EventCode.StimRefused]: "stim start refused",
+    [EventCode.JoinedLate]: "recording began mid-session",
 }
 
 const STOP_CAUSE_NAMES: Record<number, string> = {
@@ -132,6 +133,8 @@ export function describeEvent(e: { code: number; cause: number; value: number; e
             return `${name} ${e.value}/10`
         case EventCode.StimRefused:
             return `${name}${e.value > 1 ? ` ${e.value} times` : ""} (${stimReasonName(e.cause)})`
+        case EventCode.JoinedLate:
+            return `${name}: the log module started ${(e.value / 1000).toFixed(1)} s into the session; the trace and events before are not recorded, the reps are`
         case EventCode.DilatorSize:
             return `${name} ${e.value}${e.extra > 0 ? ` (${(e.extra / 10).toFixed(1)} mm)` : ""}`
         default:

@@ -9,6 +9,8 @@ import { liveReportOf, runnerReportOf } from "../platform/trainer-reports"
 
 /** SessionState.Rating (services/trainer.md): the summary waits until the rating is done */
 const STATE_RATING = 6
+/** read_rep's index is a u8 (services/trainer.md) */
+const MAX_REPS = 256
 
 export interface WatchOutput {
     /** records to append, in order */
@@ -58,9 +60,12 @@ function summaryFromReport(r: Buffer): SessionMetrics {
  * hold the trainer back.
  *
  * A session starts when the trainer's `live.sample_time` starts counting
- * again (a value below the last one seen, or the first one after 0); one
- * already running when the module boots is not recorded (its start is
- * unknown). It ends with `session_finished`: both channels' summaries are
+ * again (a value below the last one seen, or the first one after 0). One
+ * already running when the module boots (sample time counting since before
+ * it) is joined: recorded from then on, opening with a JoinedLate event,
+ * and the reps that had finished are read back from the trainer, so a
+ * module that restarts mid-session loses only the trace and events of the
+ * time it was down. It ends with `session_finished`: both channels' summaries are
  * read at once, and the summary record is written when the runner has left
  * the end-of-session rating.
  */
@@ -72,7 +77,10 @@ export class TrainerWatch {
     private trainerId = ""
     private runnerState = 0
     private pendingSummary: { channel: LogChannel; metrics: SessionMetrics }[] = undefined
+    /** index x 2 + channel of the reps logged this session */
     private repsRead: number[] = []
+    /** a session was seen start (or joined) since this boot */
+    private sessionSeen = false
     private programVersion = -1
     private programId = ""
     /** report handlers may run concurrently: reads of the trainer go one at a time */
@@ -126,15 +134,22 @@ export class TrainerWatch {
         const last = this.lastSampleMs
         this.lastSampleMs = t
         if (first || t <= 0) return
-        if (t < last || last === 0) await this.startSession(t)
+        if (t < last || last === 0) await this.startSession(t, false)
+        else if (!this.sessionSeen && t > last) {
+            // counting since before this boot: a session the module did not see start (it booted, or came
+            // back from a power cut, while it ran); recorded from here, with the reps that had finished
+            await this.startSession(t, true)
+            await this.readFinishedReps()
+        }
         if (!this.recorder.recording()) return
         this.out.add(this.recorder.live(l))
     }
 
-    private async startSession(sampleTimeMs: number) {
+    private async startSession(sampleTimeMs: number, joined: boolean) {
+        this.sessionSeen = true
         // a summary still waiting for the rating: the trainer moved on
         this.flushSummary()
-        console.log("log: session starts (trainer sample time " + sampleTimeMs + " ms)")
+        console.log("log: session " + (joined ? "joined" : "starts") + " (trainer sample time " + sampleTimeMs + " ms)")
         this.repsRead = []
         const nowMs = ds.millis()
         const wallS = await this.trainer.wallClock.read()
@@ -149,6 +164,7 @@ export class TrainerWatch {
                 bootCount: this.out.bootCount(),
                 startMonoMs: Math.max(0, nowMs - sampleTimeMs),
                 startWallMs: wallS > 0 ? wallS * 1000 - sampleTimeMs : 0,
+                joinedAtMs: joined ? sampleTimeMs : 0,
             })
         )
     }
@@ -192,12 +208,36 @@ export class TrainerWatch {
     }
 
     private async repFinished(index: number) {
-        if (!this.recorder.recording() || this.repsRead.indexOf(index) >= 0) return
-        this.repsRead.push(index)
+        if (this.recorder.recording()) await this.readRepOnce(index)
+    }
+
+    /**
+     * Reads rep `index` on each channel not read yet; returns how many
+     * channels had it finished. Each (rep, channel) is logged once: a
+     * rep_finished repeated, or one that comes while the reps are read back.
+     */
+    private async readRepOnce(index: number): Promise<number> {
+        let finished = 0
         for (let ch = 0; ch < 2; ch++) {
+            const key = index * 2 + ch
+            if (this.repsRead.indexOf(key) >= 0) {
+                finished++
+                continue
+            }
             const r = await this.readRep(index, ch)
-            if (r !== undefined && r.getAt(3, "u8") === 1) this.out.add(this.recorder.rep(ch === 0 ? LogChannel.Emg : LogChannel.Pressure, repFromReport(r)))
+            if (r === undefined || r.getAt(3, "u8") !== 1 || this.repsRead.indexOf(key) >= 0) continue
+            this.repsRead.push(key)
+            finished++
+            this.out.add(this.recorder.rep(ch === 0 ? LogChannel.Emg : LogChannel.Pressure, repFromReport(r)))
         }
+        return finished
+    }
+
+    /** A session joined late: the reps finished before it, read back in order up to the first one finished on neither channel. */
+    private async readFinishedReps() {
+        let index = 0
+        while (index < MAX_REPS && this.recorder.recording() && (await this.readRepOnce(index)) > 0) index++
+        console.log("log: " + index + " finished reps read back")
     }
 
     private async sessionFinished() {

@@ -3,7 +3,7 @@
 // from Node (host/sim/flash-server.ts), a simulated patient doing a week of
 // the short program. The log module records every session from what the
 // trainer reports; one session loses the log module's power half-way (its
-// VM killed); the week is pulled as `pft logs pull` does, cut half-way and
+// VM killed) and, back, joins the session still running; the week is pulled as `pft logs pull` does, cut half-way and
 // resumed, archived once, acknowledged, and the module frees the space. The
 // host side runs over the run's link: the simulator bus, or USB serial (the
 // pty bridge) when scripts/test.mjs runs it with PFT_E2E_LINK=serial.
@@ -44,8 +44,10 @@ const RATED_DAY = 1
 const RATED_PAIN = 3
 /** the day the log module loses power half-way through the session */
 const CUT_DAY = 4
-/** [ms] session time of the cut: in the relaxation phase */
-const CUT_AT_SESSION_MS = 25000
+/** [ms] session time of the cut: after the short program's first rep (cued at 40 s), before its second (61.6 s) */
+const CUT_AT_SESSION_MS = 52000
+/** the cut day is two sessions in the store: recorded up to the cut, and joined after the module's boot */
+const SESSIONS = DAYS + 1
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
@@ -70,6 +72,17 @@ async function readReps(trainer: TrainerClient, channel: Channel): Promise<Devic
         if (r) out.push(r)
     }
     return out
+}
+
+/** Waits for the log module's VM to print `pattern` after its power cut; says how far its boot got if it does not. */
+async function waitForLogLine(s: Simulation, pattern: RegExp, timeoutMs: number, cutAtMs: number, countsAtCut: Record<string, number>): Promise<string> {
+    const logModule = s.log!
+    return await logModule.vm().waitForLine(pattern, timeoutMs).catch(e => {
+        // the flash server's commands since the cut tell a VM that never asked (stuck before its flash, or
+        // its commands lost) from one whose answers were lost
+        const now = logModule.flash.counts
+        throw new Error(`${(e as Error).message}\n${Date.now() - cutAtMs} ms after the cut; flash commands since: ${JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - countsAtCut[k]])))}`)
+    })
 }
 
 async function startRunning(trainer: TrainerClient) {
@@ -112,6 +125,9 @@ test(
         let beforeCut = ""
         let countsAtCut: Record<string, number> = {}
         let cutAtMs = 0
+        /** the log module's line when it joined the cut session after its boot */
+        let joinedLine = ""
+        let readBackLine = ""
         /** the session being recorded when the module lost power, as its store listed it just before */
         let cutSession: SessionInfo | undefined
         try {
@@ -120,28 +136,25 @@ test(
                 fresh = false
                 phasesToday = []
                 runnerPhases.push(phasesToday)
-                // the log module back from the cut first: a session that starts while it boots is not recorded
-                // (src/logger/trainer-watch.ts), and at 12x its boot can outlast the rest of the cut session
-                if (day === CUT_DAY + 1) {
-                    const logModule = sim.log!
-                    await logModule.vm().waitForLine(/log: ready/, 60000).catch(e => {
-                        // how far its boot got: the flash server's commands since the cut tell a VM that never
-                        // asked (stuck before its flash, or its commands lost) from one whose answers were lost
-                        const now = logModule.flash.counts
-                        throw new Error(`${(e as Error).message}\n${Date.now() - cutAtMs} ms after the cut; flash commands since: ${JSON.stringify(Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - countsAtCut[k]])))}`)
-                    })
-                    // and it has heard the trainer (live reports at 10 Hz): the next session's start is a restart of its clock
-                    await sleep(500)
-                }
+
                 await startRunning(trainer)
                 if (day === CUT_DAY) {
                     const deadline = Date.now() + 30000
                     while (sampleTimeMs < CUT_AT_SESSION_MS && Date.now() < deadline) await sleep(20)
+                    // the session is paused while the module restarts and boots (at 12x the rest of it is shorter
+                    // than a boot under load; the pause times out after 10 min of session time, 50 s here)
+                    await trainer.pressButton(1) // StartPause pauses
+                    await trainer.waitForState(s => s === "paused", 10000)
                     beforeCut = logVmLines(sim)
                     cutSession = (await log.listSessions()).find(x => x.open)
                     countsAtCut = { ...sim.log!.flash.counts }
                     cutAtMs = Date.now()
                     await sim.log!.restart()
+                    // back, it joins the session still running and reads back the reps that had finished
+                    readBackLine = await waitForLogLine(sim, /log: \d+ finished reps read back/, 60000, cutAtMs, countsAtCut)
+                    joinedLine = sim.log!.vm().lines.find(l => /log: session joined/.test(l)) ?? ""
+                    await trainer.pressButton(1) // StartPause resumes
+                    await trainer.waitForState(s => s === "running", 10000)
                 }
                 const end = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
                 trainerReps.push({ emg: await readReps(trainer, Channel.Emg), pressure: await readReps(trainer, Channel.Pressure) })
@@ -174,8 +187,8 @@ test(
             status = await log.readStatus()
         }
         expect(status.recordsLost, logVmLines(sim)).toBe(0)
-        expect(status.sessions, beforeCut + "\n--- cut ---\n" + sim.log!.vm().lines.slice(-30).join("\n")).toBe(DAYS)
-        expect(status.unarchivedSessions).toBe(DAYS)
+        expect(status.sessions, beforeCut + "\n--- cut ---\n" + sim.log!.vm().lines.slice(-30).join("\n")).toBe(SESSIONS)
+        expect(status.unarchivedSessions).toBe(SESSIONS)
 
         // pulled as `pft logs pull` does, the link cut half-way: what was saved stays archived
         const archiveFile = join(dir, "archive.sqlite")
@@ -195,7 +208,7 @@ test(
         expect(savedBytes).toBeGreaterThan(0)
         expect(savedBytes).toBeLessThan(totalBytes)
         firstTry.close()
-        expect((await log.readStatus()).unarchivedSessions).toBe(DAYS)
+        expect((await log.readStatus()).unarchivedSessions).toBe(SESSIONS)
 
         // `pft logs pull` resumes: it reads only what is not archived yet, then acknowledges, over this run's
         // host link (the simulator's bus, or USB serial: the pty bridge, as on a real port)
@@ -212,15 +225,22 @@ test(
         }
         const done = await pullCommand()
         expect(done.quarantined).toBe(0)
-        expect(done.acknowledged.length).toBe(DAYS)
+        expect(done.acknowledged.length).toBe(SESSIONS)
         expect(done.bytes).toBeLessThan(totalBytes - savedBytes + 8 * MAX_READ_BYTES)
         const archive = Archive.open(archiveFile)
 
+        // every rep, as the log has it and as the trainer reported it
+        const logged = (s: { reps: { channel: number; repIndex: number; cueOnMs: number; onsetMs: number; peakX100: number }[] }, ch: LogChannel) =>
+            s.reps.filter(x => x.channel === ch).map(x => [x.repIndex, x.cueOnMs, x.onsetMs, x.peakX100])
+        const reported = (reps: DeviceRep[]) => reps.map(x => [x.repIndex, x.cueOnMs, x.onsetMs, fixedPoint(x.peak, 100)])
+
         // archived once, as the trainer reported it
         const rows = listSessions(archive)
-        expect(rows.length).toBe(DAYS)
+        expect(rows.length).toBe(SESSIONS)
+        // in the module's order (the calendar's can differ: see the joined session's start below)
+        const bySession = [...rows].sort((x, y) => x.sessionNo - y.sessionNo)
         for (let day = 0; day < DAYS; day++) {
-            const r = rows[day]
+            const r = bySession[day <= CUT_DAY ? day : day + 1]
             const s = loadSession(archive, r.id)!
             expect(r).toMatchObject({ quarantined: 0, programId: "relax-then-tone-short", programVersion: 1, patientRef: shortProgram().patientRef })
             expect(r.ackedSeq).toBe(r.deviceLastSeq)
@@ -237,16 +257,40 @@ test(
                 const seqs = sessionFrames(archive, r.id).map(f => f.seq)
                 expect(seqs).toEqual(Array.from({ length: r.deviceLastSeq - cutSession!.firstSeq + 1 }, (_, k) => cutSession!.firstSeq + k))
                 expect(s.phases.length).toBeGreaterThan(0)
+
+                // the same session joined after the module's boot: one JoinedLate event at the time recording
+                // began, then to its end, with every rep the trainer reported (those finished before the join
+                // read back); its phases are the runner's from the join on
+                const jr = bySession[day + 1]
+                const j = loadSession(archive, jr.id)!
+                const joinedAt = Number(/sample time (\d+) ms/.exec(joinedLine)?.[1] ?? NaN)
+                expect(joinedAt, joinedLine).toBeGreaterThan(CUT_AT_SESSION_MS)
+                expect(j.events.filter(e => e.code === EventCode.JoinedLate).map(e => [e.timeMs, e.value])).toEqual([[joinedAt, joinedAt]])
+                expect(jr.sessionNo).toBe(r.sessionNo + 1)
+                expect(jr.complete).toBe(true)
+                expect(jr.outcome).toBe(SessionOutcome.Completed)
+                // its start is the trainer's clock less its sample time. On a patient's trainer that is the cut
+                // session's start; here the session's time runs SPEED x the clock's, so it lies joinedAt x (1 - 1/SPEED)
+                // before it (within the clock's 1 s steps and the cut session's first report)
+                expect(Math.abs(jr.startWallMs! - (r.startWallMs! - joinedAt * (1 - 1 / SPEED)))).toBeLessThanOrEqual(2500)
+                // a rep finished before the cut: in the cut session, and read back into the joined one
+                expect(s.reps.filter(x => x.channel === LogChannel.Emg).length, "reps recorded before the cut").toBeGreaterThan(0)
+                expect(Number(/(\d+) finished reps read back/.exec(readBackLine)?.[1]), readBackLine).toBeGreaterThan(0)
+                expect(logged(j, LogChannel.Emg)).toEqual(reported(trainerReps[day].emg))
+                expect(logged(j, LogChannel.Pressure)).toEqual(reported(trainerReps[day].pressure))
+                expect(j.phases.length).toBeGreaterThan(0)
+                expect(j.phases.map(p => [p.index, p.kind])).toEqual(runnerPhases[day].slice(-j.phases.length))
+                expect(j.phases.every(p => p.endMs !== null && p.outcome !== null)).toBe(true)
+                expect(j.trace[0].startMs).toBeGreaterThanOrEqual(joinedAt - 100)
                 continue
             }
             expect(r.complete, `day ${day}`).toBe(true)
             expect(r.outcome).toBe(SessionOutcome.Completed)
             // every rep the trainer reported, on both channels, with its metrics
-            const logged = (ch: LogChannel) => s.reps.filter(x => x.channel === ch).map(x => [x.repIndex, x.cueOnMs, x.onsetMs, x.peakX100])
-            const reported = (reps: DeviceRep[]) => reps.map(x => [x.repIndex, x.cueOnMs, x.onsetMs, fixedPoint(x.peak, 100)])
             expect(trainerReps[day].emg.length).toBeGreaterThan(0)
-            expect(logged(LogChannel.Emg)).toEqual(reported(trainerReps[day].emg))
-            expect(logged(LogChannel.Pressure)).toEqual(reported(trainerReps[day].pressure))
+            const which = `day ${day}, session ${r.sessionNo}`
+            expect(logged(s, LogChannel.Emg), which).toEqual(reported(trainerReps[day].emg))
+            expect(logged(s, LogChannel.Pressure), which).toEqual(reported(trainerReps[day].pressure))
             // the phases as the runner went through them (relaxation work before a toning phase shows as that phase's index with kind relax), each ended
             expect(s.phases.map(p => [p.index, p.kind])).toEqual(runnerPhases[day])
             expect(s.phases.every(p => p.endMs !== null && p.outcome !== null)).toBe(true)

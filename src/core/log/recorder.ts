@@ -94,6 +94,10 @@
  * at 0: the trainer pushes the new session's runner status before the
  * session's first live report, which is what starts the recording.
  *
+ * A session the module joined while it ran (SessionStart.joinedAtMs: it
+ * booted after the session began) opens with a JoinedLate event at that
+ * time, and its running phase opens then, not at 0: nothing before was heard.
+ *
  * No imports outside src/core: shared by the firmware (DeviceScript) and
  * the host (Node).
  */
@@ -160,6 +164,12 @@ export interface SessionStart {
     startMonoMs: number
     /** [ms] Unix time, 0 = clock not set */
     startWallMs: number
+    /**
+     * [ms] session sample time at which recording began, when the session
+     * was already running (the module booted after its start); 0 or absent:
+     * from its start
+     */
+    joinedAtMs?: number
 }
 
 export interface SessionRecorderOptions {
@@ -324,7 +334,7 @@ export class SessionRecorder {
         return this.on
     }
 
-    /** Opens a session: [SessionHeader] (after the records that close the one still open: summary Stopped, None, no channels). */
+    /** Opens a session: [SessionHeader] (+ JoinedLate when joined late) (after the records that close the one still open: summary Stopped, None, no channels). */
     start(s: SessionStart): LogRecord[] {
         const out: LogRecord[] = []
         if (this.on) this.close(out, this.lastMs, SessionOutcome.Stopped, StopCause.None, [])
@@ -352,11 +362,17 @@ export class SessionRecorder {
                 programVersion: s.programVersion,
             })
         )
+        const joinedAtMs = s.joinedAtMs !== undefined && s.joinedAtMs > 0 ? msOf(s.joinedAtMs) : 0
+        if (joinedAtMs > 0) {
+            this.lastMs = joinedAtMs
+            this.put(out, eventRecord(joinedAtMs, EventCode.JoinedLate, 0, joinedAtMs, 0))
+        }
         // the new session's runner status usually arrives before its first live report: its phase started at 0
+        // (joined late: the phase is known from when recording began)
         const r = this.last
         if (r !== null && isActive(r.state)) {
             this.programSeen = true
-            this.phaseChange(out, r, 0, 0)
+            this.phaseChange(out, r, joinedAtMs, 0)
         }
         return out
     }

@@ -154,8 +154,15 @@ export enum EventCode {
     DilatorSize = 12,
     /** deliberate stim starts were refused; cause: StimReason of the last (for example SessionRestTooShort), value: how many since the last status seen */
     StimRefused = 13,
+    /**
+     * the log module began recording a session already running (it booted,
+     * or came back from a power cut, after the session started): nothing of
+     * the session before timeMs was heard; value: timeMs [ms]. The reps that
+     * had finished are read back from the trainer and follow it.
+     */
+    JoinedLate = 14,
 }
-const EVENT_CODE_MAX = 13
+const EVENT_CODE_MAX = 14
 
 /** A trace sample that is missing (dropout, lead-off, probe out). */
 export const TRACE_MISSING = -32768

@@ -7,6 +7,7 @@ import { RunnerStatus } from "../../../src/feedback/runner-status"
 import { describe, expect, test } from "vitest"
 import { AMPLITUDE_STEP_MA } from "../../../src/core/limits"
 import {
+    DEFAULT_REP_GRACE_MS,
     NO_PHASE_KIND,
     PHASE_EDGE_SLACK_MS,
     SessionRecorder,
@@ -211,6 +212,7 @@ const EVENT_NAMES: Record<number, string> = {
     [EventCode.PainRating]: "pain",
     [EventCode.DilatorSize]: "dilator",
     [EventCode.StimRefused]: "stim-refused",
+    [EventCode.JoinedLate]: "joined",
 }
 const PHASE_OUTCOMES = ["?", "completed", "gate-not-met", "stopped", "fault"]
 const SESSION_OUTCOMES = ["?", "completed", "stopped", "fault"]
@@ -553,6 +555,31 @@ describe("phases", () => {
         expect(tape.runner(0, { phaseIndex: 0, phaseKind: RELAX, flags: RunnerFlag.GateWork })).toEqual([])
         expect(tape.start().map(line)).toEqual(["header", "start 0/1 @0"])
         expect(tape.runner(500, { phaseIndex: 0, phaseKind: RELAX, flags: RunnerFlag.GateWork })).toEqual([])
+    })
+
+    test("a session joined late opens with JoinedLate at the join time; its running phase opens then, not at 0", () => {
+        const tape = new Tape()
+        tape.runner(0, { phaseIndex: 1, phaseKind: HOLDS })
+        expect(tape.start({ joinedAtMs: 42370 }).map(line)).toEqual(["header", "joined @42370 0 42370 0", "start 1/3 @42370"])
+        // the reps that had finished, read back: kept, but counted in no phase (cued before recording began)
+        tape.reps(repAt(0, 30000))
+        tape.reps(repAt(1, 50000))
+        tape.runner(60000, { phaseIndex: 2, phaseKind: HOLDS })
+        tape.live(60000 + DEFAULT_REP_GRACE_MS)
+        expect(tape.phaseLines()).toEqual(["start 1/3 @42370", "end 1/3 @60000 completed reps 1", "start 2/3 @60000"])
+        expect(tape.records.filter(r => r.kind === RecordKind.Rep).length).toBe(4)
+    })
+
+    test("a session joined before any runner status: JoinedLate, and the phase opens when the status comes", () => {
+        const tape = new Tape()
+        expect(tape.start({ joinedAtMs: 9000 }).map(line)).toEqual(["header", "joined @9000 0 9000 0"])
+        expect(tape.runner(9400, { phaseIndex: 0, phaseKind: RELAX }).map(line)).toEqual(["start 0/1 @9400"])
+    })
+
+    test("joinedAtMs 0 is a session recorded from its start: no JoinedLate", () => {
+        const tape = new Tape()
+        expect(tape.start({ joinedAtMs: 0 }).map(line)).toEqual(["header"])
+        expect(tape.events(EventCode.JoinedLate)).toEqual([])
     })
 
     test("start() after the last session's Done status opens no phase", () => {

@@ -307,7 +307,7 @@ describe("encoding refuses values outside the format", () => {
         ["pain rating 11", makeEvent(EventCode.PainRating, 11), "event.value"],
         ["dilator size 0", makeEvent(EventCode.DilatorSize, 0), "event.value"],
         ["stop cause 200", { ...makeEvent(EventCode.Stop, 0), cause: 200 }, "event.cause"],
-        ["an event code past the last", { ...makeEvent(EventCode.Pause, 0), code: EventCode.StimRefused + 1 }, "event.code"],
+        ["an event code past the last", { ...makeEvent(EventCode.Pause, 0), code: EventCode.JoinedLate + 1 }, "event.code"],
         ["a fractional peak", { ...makeRep(1), peakX100: 1.5 }, "rep.peakX100"],
         ["onset -2", { ...makeRep(1), onsetMs: -2 }, "rep.onsetMs"],
         ["a 65-byte program id", { ...makeHeader(1), programId: "x".repeat(65) }, "sessionHeader.programId"],

@@ -54,7 +54,7 @@ describe("scanRecords", () => {
         expect(r.records.map(x => x.seq)).toEqual([1])
         expect(r.fault).toMatchObject({ offset: a.length, length: f.length })
         expect(r.fault!.error.code).toBe("bad-value")
-        expect(r.fault!.error.expected).toBe(`code in 1..${EventCode.StimRefused}`)
+        expect(r.fault!.error.expected).toBe(`code in 1..${EventCode.JoinedLate}`)
     })
 
     test("garbage at a batch's end waits for more bytes rather than guess where it ends", () => {

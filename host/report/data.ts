@@ -83,6 +83,11 @@ export interface SessionPoint {
     stops: EventRow[]
     spasmSigns: number
     quarantined: number
+    /**
+     * [ms] session time recording began, when the log module joined the
+     * session late (a JoinedLate event: it restarted mid-session), else null
+     */
+    joinedAtMs: number | null
 }
 
 export interface ReportData {
@@ -175,6 +180,7 @@ class PointReader {
         const gateNot = events.some(e => e.code === EventCode.GateNotMet)
         const stim = events.filter(e => e.code === EventCode.StimLevel)
         const pains = events.filter(e => e.code === EventCode.PainRating)
+        const joined = events.find(e => e.code === EventCode.JoinedLate)
         const holds = reps.filter(r => r.block === Block.Holds || r.block === Block.Endurance)
         let stimMs = 0
         const open = new Map<number, number>()
@@ -214,6 +220,7 @@ class PointReader {
             stops: events.filter(e => e.code === EventCode.Stop),
             spasmSigns: events.filter(e => e.code === EventCode.SpasmSign).length,
             quarantined: row.quarantined,
+            joinedAtMs: joined ? joined.value : null,
         }
     }
 }
@@ -284,6 +291,16 @@ export function listPatients(archive: Archive): PatientListRow[] {
              FROM patients pa LEFT JOIN sessions s ON s.patient_id = pa.id GROUP BY pa.id ORDER BY pa.ref`
         )
         .all() as PatientListRow[]
+}
+
+/**
+ * The session that holds the rest of `s` when the log module lost power in
+ * it: the same trainer's next session, joined late. Null if `s` is complete,
+ * or its recording simply ended.
+ */
+export function continuationOf(s: SessionPoint, sessions: SessionPoint[]): SessionPoint | null {
+    if (s.complete) return null
+    return sessions.find(x => x.deviceId === s.deviceId && x.sessionNo === s.sessionNo + 1 && x.joinedAtMs !== null) ?? null
 }
 
 /** Did the session run to the end of its program? */

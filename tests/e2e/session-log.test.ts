@@ -33,6 +33,8 @@ import { hostProbe } from "../../host/sim/probe-server"
 import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
 import { firmwareCrash, startSimulation, type Simulation } from "../../host/sim/simulation"
 import { installProgram } from "../helpers/install-program"
+import { continuationOf, readReportData } from "../../host/report/data"
+import { renderReportHtml } from "../../host/report/html"
 import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
 /** x real time: the 76 s program in about 7 s (the patients e2e runs at 12x without losing samples) */
@@ -282,6 +284,14 @@ test(
                 expect(j.phases.map(p => [p.index, p.kind])).toEqual(runnerPhases[day].slice(-j.phases.length))
                 expect(j.phases.every(p => p.endMs !== null && p.outcome !== null)).toBe(true)
                 expect(j.trace[0].startMs).toBeGreaterThanOrEqual(joinedAt - 100)
+                // the therapist's report says so: the cut part continues in the joined one, which began late
+                const data = readReportData(archive, { patientRef: shortProgram().patientRef, now: Date.now() + 86_400_000 })
+                const cutPoint = data.sessions.find(x => x.id === r.id)!
+                expect(data.sessions.find(x => x.id === jr.id)!.joinedAtMs).toBe(joinedAt)
+                expect(continuationOf(cutPoint, data.sessions)?.id).toBe(jr.id)
+                const page = (await renderReportHtml(data)).html
+                expect(page).toContain(`the rest of this session is No. ${jr.sessionNo}`)
+                expect(page).toContain("recording began here: the log module restarted mid-session")
                 continue
             }
             expect(r.complete, `day ${day}`).toBe(true)

@@ -4,7 +4,7 @@
  * `SessionData` that the exports (host/export/) turn into files without
  * touching the database.
  */
-import type { ChannelSummary, RepRecord } from "../../src/core/log/records"
+import { EventCode, type ChannelSummary, type RepRecord } from "../../src/core/log/records"
 import type { QuarantineItem } from "../logs/verify"
 import { unpackI16, type Archive, type StartTimeSource } from "./archive"
 
@@ -36,6 +36,8 @@ export interface SessionListRow {
     deviceLastSeq: number
     lastSessionSeq: number
     ackedSeq: number
+    /** [ms] session time recording began when the log module joined the session late (its JoinedLate event), else null */
+    joinedAtMs: number | null
 }
 
 export interface SessionFilter {
@@ -109,6 +111,7 @@ SELECT s.id, d.device_id AS deviceId, s.store_id AS storeId, s.session_no AS ses
        (SELECT COUNT(*) FROM events e WHERE e.session_id = s.id) AS events,
        (SELECT COALESCE(SUM(samples), 0) FROM traces t WHERE t.session_id = s.id) AS traceSamples,
        (SELECT COUNT(*) FROM quarantine q WHERE q.session_id = s.id) AS quarantined,
+       (SELECT e.value FROM events e WHERE e.session_id = s.id AND e.code = ${EventCode.JoinedLate} ORDER BY e.seq LIMIT 1) AS joinedAtMs,
        s.bytes_stored AS bytesStored, s.device_size_bytes AS deviceSizeBytes, s.device_last_seq AS deviceLastSeq,
        s.last_session_seq AS lastSessionSeq, s.acked_seq AS ackedSeq
 FROM sessions s
@@ -118,6 +121,16 @@ LEFT JOIN programs pr ON pr.id = s.program_id`
 
 function toRow(r: Record<string, unknown>): SessionListRow {
     return { ...(r as unknown as SessionListRow), complete: r["complete"] === 1 }
+}
+
+/**
+ * The archived session that holds the rest of `r` when the log module lost
+ * power in it: the same store's next session, joined late. Null if `r` is
+ * complete or no such session is among `rows`.
+ */
+export function continuationRow(r: SessionListRow, rows: SessionListRow[]): SessionListRow | null {
+    if (r.complete) return null
+    return rows.find(x => x.deviceId === r.deviceId && x.storeId === r.storeId && x.sessionNo === r.sessionNo + 1 && x.joinedAtMs !== null) ?? null
 }
 
 /** Sessions, oldest first (by start time where known, then by device and number). */

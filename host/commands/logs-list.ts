@@ -1,7 +1,7 @@
 /** `pft logs list`: the archived sessions, oldest first, one line each. */
 import { openArchive, type ArchiveOption } from "../archive/open"
-import { listSessions, type SessionListRow } from "../archive/queries"
-import { sessionOutcomeName } from "../logs/names"
+import { continuationRow, listSessions, type SessionListRow } from "../archive/queries"
+import { mmss, sessionOutcomeName } from "../logs/names"
 import { parseSince } from "./export"
 
 export interface LogsListOptions extends ArchiveOption {
@@ -22,8 +22,11 @@ export function formatStart(r: SessionListRow, utc = false): string {
     return r.startTimeSource === "inferred" ? `~${s}` : s
 }
 
-export function statusWords(r: SessionListRow): string {
+/** `continuedIn`: the session holding the rest of an incomplete one (continuationRow), if any */
+export function statusWords(r: SessionListRow, continuedIn: SessionListRow | null = null): string {
     const parts = [r.complete ? (r.outcome === null ? "complete" : sessionOutcomeName(r.outcome)) : "incomplete"]
+    if (continuedIn !== null) parts.push(`the log module restarted: continued in id ${continuedIn.id}`)
+    if (r.joinedAtMs !== null) parts.push(`recording began ${mmss(r.joinedAtMs)} in (the log module restarted)`)
     if (r.bytesStored < r.deviceSizeBytes) parts.push(`partial ${r.bytesStored}/${r.deviceSizeBytes} B`)
     if (r.quarantined > 0) parts.push(`${r.quarantined} quarantined`)
     parts.push(r.ackedSeq >= r.deviceLastSeq ? "acknowledged" : "not acknowledged")
@@ -50,7 +53,7 @@ export async function runLogsList(opts: LogsListOptions): Promise<void> {
             r.programId === null ? "?" : `${r.programId} v${r.programVersion}`,
             r.endMs === null ? "-" : `${(r.endMs / 60000).toFixed(1)} min`,
             String(r.reps),
-            statusWords(r),
+            statusWords(r, continuationRow(r, rows)),
         ])
         const head = ["id", "patient", "start", "device/session", "program", "length", "reps", "status"]
         const widths = head.map((h, i) => Math.max(h.length, ...table.map(t => t[i].length)))

@@ -12,7 +12,7 @@ import { EventCode, LogChannel, SessionOutcome, StopCause, type ChannelSummary }
 import { PHASE_KINDS, type Channels, type PrescribedFrequency, type RelaxationCriterion } from "../../src/core/program/types"
 import { Block } from "../../src/core/protocol/assessment"
 import type { Archive } from "../archive/archive"
-import { countUndated, listSessions, loadSession, type EventRow, type SessionData, type SessionListRow } from "../archive/queries"
+import { continuationRow, countUndated, listSessions, loadSession, type EventRow, type SessionData, type SessionListRow } from "../archive/queries"
 import { channelUnit } from "../logs/names"
 
 export interface ReportQuery {
@@ -83,11 +83,10 @@ export interface SessionPoint {
     stops: EventRow[]
     spasmSigns: number
     quarantined: number
-    /**
-     * [ms] session time recording began, when the log module joined the
-     * session late (a JoinedLate event: it restarted mid-session), else null
-     */
+    /** [ms] session time recording began, when the log module joined the session late (it restarted mid-session), else null */
     joinedAtMs: number | null
+    /** the log module lost power in this session: the number of the session that holds the rest (joined late), else null */
+    continuedInNo: number | null
 }
 
 export interface ReportData {
@@ -170,7 +169,9 @@ class PointReader {
         this.phases = db.prepare("SELECT phase_index AS i, edge, time_ms AS t FROM phases WHERE session_id = ? AND phase_kind = ? ORDER BY seq")
     }
 
-    point(row: SessionListRow, channel: LogChannel): SessionPoint {
+    /** `rows`: the sessions around it, where its continuation is looked for */
+    point(row: SessionListRow, channel: LogChannel, rows: SessionListRow[]): SessionPoint {
+        const continuedIn = continuationRow(row, rows)
         const json = this.summary.get(row.id) as string | null
         const summary: ChannelSummary | undefined = json === null ? undefined : (JSON.parse(json) as ChannelSummary[]).find(c => c.channel === channel)
         const reps = (this.reps.all(row.id) as { channel: number; block: number; rel: number; hold: number }[]).filter(r => r.channel === channel)
@@ -180,7 +181,6 @@ class PointReader {
         const gateNot = events.some(e => e.code === EventCode.GateNotMet)
         const stim = events.filter(e => e.code === EventCode.StimLevel)
         const pains = events.filter(e => e.code === EventCode.PainRating)
-        const joined = events.find(e => e.code === EventCode.JoinedLate)
         const holds = reps.filter(r => r.block === Block.Holds || r.block === Block.Endurance)
         let stimMs = 0
         const open = new Map<number, number>()
@@ -220,7 +220,8 @@ class PointReader {
             stops: events.filter(e => e.code === EventCode.Stop),
             spasmSigns: events.filter(e => e.code === EventCode.SpasmSign).length,
             quarantined: row.quarantined,
-            joinedAtMs: joined ? joined.value : null,
+            joinedAtMs: row.joinedAtMs,
+            continuedInNo: continuedIn === null ? null : continuedIn.sessionNo,
         }
     }
 }
@@ -243,7 +244,7 @@ export function readReportData(archive: Archive, q: ReportQuery): ReportData {
     const programs = programRows(archive, q.patientRef)
     const channel = primaryChannel(programs, archive, rows)
     const reader = new PointReader(archive)
-    const sessions = rows.map(r => reader.point(r, channel))
+    const sessions = rows.map(r => reader.point(r, channel, rows))
     for (const s of sessions) {
         let p = programs.find(x => x.programId === s.program && x.version === s.programVersion)
         if (!p && s.program !== null) {
@@ -291,16 +292,6 @@ export function listPatients(archive: Archive): PatientListRow[] {
              FROM patients pa LEFT JOIN sessions s ON s.patient_id = pa.id GROUP BY pa.id ORDER BY pa.ref`
         )
         .all() as PatientListRow[]
-}
-
-/**
- * The session that holds the rest of `s` when the log module lost power in
- * it: the same trainer's next session, joined late. Null if `s` is complete,
- * or its recording simply ended.
- */
-export function continuationOf(s: SessionPoint, sessions: SessionPoint[]): SessionPoint | null {
-    if (s.complete) return null
-    return sessions.find(x => x.deviceId === s.deviceId && x.sessionNo === s.sessionNo + 1 && x.joinedAtMs !== null) ?? null
 }
 
 /** Did the session run to the end of its program? */

@@ -13,7 +13,7 @@ import { annotations, traceGrid } from "../export/timeline"
 import { describeEvent, faultCauseName, mmss, sessionOutcomeName, stopCauseName } from "../logs/names"
 import { adherence, type Adherence } from "./adherence"
 import { renderCharts, renderSvg, traceSpec, trendCharts, type RenderedChart } from "./charts"
-import { continuationOf, dayStart, type ProgramInfoRow, type ReportData, type SessionPoint } from "./data"
+import { dayStart, type ProgramInfoRow, type ReportData, type SessionPoint } from "./data"
 
 export interface RenderedReport {
     html: string
@@ -121,9 +121,8 @@ ${body}
 </section>`
 }
 
-function outcomeText(s: SessionPoint, sessions: SessionPoint[]): string {
-    const next = continuationOf(s, sessions)
-    if (next !== null) return `continued in No. ${next.sessionNo} (the log module restarted)`
+function outcomeText(s: SessionPoint): string {
+    if (s.continuedInNo !== null) return `continued in No. ${s.continuedInNo} (the log module restarted)`
     if (!s.complete) return "incomplete (no summary)"
     const o = s.outcome === null ? "?" : sessionOutcomeName(s.outcome)
     return s.stopCause !== null && s.outcome !== 1 ? `${o} (${stopCauseName(s.stopCause)})` : o
@@ -136,7 +135,7 @@ function sessionsTable(data: ReportData): string {
         String(s.sessionNo),
         esc(`${s.program ?? "?"} v${s.programVersion ?? "?"}`),
         num(s.durationMs === null ? null : s.durationMs / 60_000, 1),
-        esc(outcomeText(s, data.sessions)),
+        esc(outcomeText(s)),
         num(s.restPre, 2),
         num(s.restPreSd, 2),
         num(s.restPost, 2),
@@ -162,8 +161,8 @@ function faultsSection(data: ReportData): string {
         if (s.quarantined > 0) rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", `log damaged: ${s.quarantined} item(s) quarantined (pft logs show ${s.id})`])
         if (s.joinedAtMs !== null)
             rows.push([fmtDateTime(s.startMs), String(s.sessionNo), mmss(s.joinedAtMs), "recording began here: the log module restarted mid-session; every rep is kept, the trace before this is not"])
-        const next = continuationOf(s, data.sessions)
-        if (next !== null) rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", `the log module restarted: the rest of this session is No. ${next.sessionNo}`])
+        if (s.continuedInNo !== null)
+            rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", `the log module restarted: the rest of this session is No. ${s.continuedInNo}`])
         else if (!s.complete) rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", "session incomplete: no summary record"])
     }
     const faults = data.sessions.reduce((n, s) => n + s.faults.filter(e => e.code === EventCode.Fault).length, 0)

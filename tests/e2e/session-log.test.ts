@@ -17,7 +17,7 @@ import { EventCode, fixedPoint, LogChannel, PhaseOutcome, SessionOutcome, TRACE_
 import { PHASE_KINDS } from "../../src/core/program"
 import { Channel } from "../../src/core/session/measurement-session"
 import { Archive } from "../../host/archive/archive"
-import { archiveTotals, listSessions, loadSession, sessionFrames } from "../../host/archive/queries"
+import { archiveTotals, continuationRow, listSessions, loadSession, sessionFrames } from "../../host/archive/queries"
 import type { SessionInfo } from "../../src/core/log/session-index"
 import { findSessionLog, KeyStatus } from "../../host/device/session-log-client"
 import type { DeviceRep, TrainerClient } from "../../host/device/trainer-client"
@@ -33,7 +33,8 @@ import { hostProbe } from "../../host/sim/probe-server"
 import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program"
 import { firmwareCrash, startSimulation, type Simulation } from "../../host/sim/simulation"
 import { installProgram } from "../helpers/install-program"
-import { continuationOf, readReportData } from "../../host/report/data"
+import { readReportData } from "../../host/report/data"
+import { statusWords } from "../../host/commands/logs-list"
 import { renderReportHtml } from "../../host/report/html"
 import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
 
@@ -286,9 +287,9 @@ test(
                 expect(j.trace[0].startMs).toBeGreaterThanOrEqual(joinedAt - 100)
                 // the therapist's report says so: the cut part continues in the joined one, which began late
                 const data = readReportData(archive, { patientRef: shortProgram().patientRef, now: Date.now() + 86_400_000 })
-                const cutPoint = data.sessions.find(x => x.id === r.id)!
+                expect(data.sessions.find(x => x.id === r.id)!.continuedInNo).toBe(jr.sessionNo)
                 expect(data.sessions.find(x => x.id === jr.id)!.joinedAtMs).toBe(joinedAt)
-                expect(continuationOf(cutPoint, data.sessions)?.id).toBe(jr.id)
+                expect(statusWords(r, continuationRow(r, rows))).toContain(`continued in id ${jr.id}`)
                 const page = (await renderReportHtml(data)).html
                 expect(page).toContain(`the rest of this session is No. ${jr.sessionNo}`)
                 expect(page).toContain("recording began here: the log module restarted mid-session")

@@ -48,6 +48,7 @@ export function row(overrides: Partial<SessionListRow> = {}): SessionListRow {
         bytesStored: 1000,
         deviceSizeBytes: 1000,
         deviceLastSeq: 40,
+        joinedAtMs: null,
         lastSessionSeq: 40,
         ackedSeq: 40,
         ...overrides,

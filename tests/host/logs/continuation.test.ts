@@ -1,0 +1,27 @@
+// A session the log module lost power in, and the part it recorded after
+// its restart (joined late): the archive links the two, and nothing else;
+// `pft logs list` says so on both.
+import { expect, test } from "vitest"
+import { SessionOutcome } from "../../../src/core/log/records"
+import { continuationRow } from "../../../host/archive/queries"
+import { statusWords } from "../../../host/commands/logs-list"
+import { row } from "../export/fixtures"
+
+const cut = row({ id: 10, sessionNo: 4, complete: false, outcome: null, stopCause: null, endMs: null })
+const joined = row({ id: 11, sessionNo: 5, joinedAtMs: 52_300 })
+
+test("an incomplete session continues in the same store's next session when that one was joined late", () => {
+    expect(continuationRow(cut, [cut, joined, row({ id: 12, sessionNo: 6 })])?.id).toBe(11)
+    expect(statusWords(cut, joined)).toBe("incomplete, the log module restarted: continued in id 11, acknowledged")
+    expect(statusWords(joined)).toBe("completed, recording began 0:52 in (the log module restarted), acknowledged")
+})
+
+test("no continuation: the next session started normally, is another trainer's or store's, not the next number, or the session is complete", () => {
+    expect(continuationRow(cut, [cut, row({ id: 11, sessionNo: 5 })])).toBeNull()
+    expect(continuationRow(cut, [cut, { ...joined, deviceId: "another-trainer" }])).toBeNull()
+    expect(continuationRow(cut, [cut, { ...joined, storeId: 100 }])).toBeNull()
+    expect(continuationRow(cut, [cut, { ...joined, sessionNo: 7 }])).toBeNull()
+    const done = row({ id: 10, sessionNo: 4, outcome: SessionOutcome.Stopped })
+    expect(continuationRow(done, [done, joined])).toBeNull()
+    expect(statusWords(cut)).toBe("incomplete, acknowledged")
+})

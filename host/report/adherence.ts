@@ -68,6 +68,8 @@ function dayStatus(sessions: SessionPoint[], prescribed: number | null): DayStat
 export function adherence(data: ReportData): Adherence {
     const byDay = new Map<number, SessionPoint[]>()
     for (const s of data.sessions) {
+        // the part of a session recorded before the log module lost power: the session is counted once, by its joined part
+        if (s.continuedInNo !== null) continue
         const d = dayStart(s.startMs)
         byDay.set(d, [...(byDay.get(d) ?? []), s])
     }

@@ -34,6 +34,7 @@ import { shortProgram, SHORT_PROGRAM_MAX_MS } from "../../host/sim/short-program
 import { firmwareCrash, startSimulation, type Simulation } from "../../host/sim/simulation"
 import { installProgram } from "../helpers/install-program"
 import { readReportData } from "../../host/report/data"
+import { adherence } from "../../host/report/adherence"
 import { statusWords } from "../../host/commands/logs-list"
 import { renderReportHtml } from "../../host/report/html"
 import { E2E_HOST_LINK, expectHostLinkClean } from "../helpers/e2e-link"
@@ -290,6 +291,8 @@ test(
                 expect(data.sessions.find(x => x.id === r.id)!.continuedInNo).toBe(jr.sessionNo)
                 expect(data.sessions.find(x => x.id === jr.id)!.joinedAtMs).toBe(joinedAt)
                 expect(statusWords(r, continuationRow(r, rows))).toContain(`continued in id ${jr.id}`)
+                // the calendar counts the week's sessions, the cut one once
+                expect(adherence(data).days.reduce((n, d) => n + d.sessions, 0)).toBe(DAYS)
                 const page = (await renderReportHtml(data)).html
                 expect(page).toContain(`the rest of this session is No. ${jr.sessionNo}`)
                 expect(page).toContain("recording began here: the log module restarted mid-session")

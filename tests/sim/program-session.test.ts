@@ -87,6 +87,32 @@ describe("a program on simulated patients, relaxation first", () => {
         expect(contracts(r).length).toBe(18)
     })
 
+    test("sample time (services/trainer.md live.sample_time) counts while paused and through the rating, and stays at its last value once done", () => {
+        // what the log module reads to tell a session that runs (it joins one it did not see start) from one that is over
+        const seen: { state: SessionState; t: number }[] = []
+        let last: { seq: number; session: MeasurementSession } | undefined
+        run({
+            profile: "typical",
+            actions: [{ atMs: 100_000, button: ButtonKind.StartPause }, { atMs: 130_000, button: ButtonKind.StartPause }],
+            onSample: (seq, session) => {
+                seen.push({ state: session.sessionState(), t: session.sampleTimeMs() })
+                last = { seq, session }
+            },
+        })
+        const during = (s: SessionState) => seen.filter(x => x.state === s).map(x => x.t)
+        const paused = during(SessionState.Paused)
+        const rating = during(SessionState.Rating)
+        expect(paused.length).toBeGreaterThan(2000)
+        expect(paused[paused.length - 1] - paused[0]).toBeGreaterThanOrEqual(29_000)
+        expect(rating.length).toBeGreaterThan(100)
+        expect(rating[rating.length - 1]).toBeGreaterThan(rating[0])
+        const { seq, session } = last!
+        expect(session.sessionState()).toBe(SessionState.Done)
+        const endMs = session.sampleTimeMs()
+        for (let k = 1; k <= 500; k++) session.push(seq + k, cmH2OToHpa(20), uvToMv(5), 0)
+        expect(session.sampleTimeMs()).toBe(endMs)
+    })
+
     test("stop always wins: the session ends at once, nothing more is cued, no rating is asked", () => {
         const r = run({ profile: "typical", actions: [{ atMs: 400_000, button: ButtonKind.Stop }] })
         const stopped = kinds(r, RunnerEventKind.Stopped)

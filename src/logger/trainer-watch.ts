@@ -213,8 +213,9 @@ export class TrainerWatch {
 
     /**
      * Reads rep `index` on each channel not read yet; returns how many
-     * channels had it finished. Each (rep, channel) is logged once: a
-     * rep_finished repeated, or one that comes while the reps are read back.
+     * channels had it finished, -1 if the trainer did not answer. Each
+     * (rep, channel) is logged once: a rep_finished repeated, or one that
+     * comes while the reps are read back.
      */
     private async readRepOnce(index: number): Promise<number> {
         let finished = 0
@@ -225,7 +226,8 @@ export class TrainerWatch {
                 continue
             }
             const r = await this.readRep(index, ch)
-            if (r === undefined || r.getAt(3, "u8") !== 1 || this.repsRead.indexOf(key) >= 0) continue
+            if (r === undefined) return -1
+            if (r.getAt(3, "u8") !== 1 || this.repsRead.indexOf(key) >= 0) continue
             this.repsRead.push(key)
             finished++
             this.out.add(this.recorder.rep(ch === 0 ? LogChannel.Emg : LogChannel.Pressure, repFromReport(r)))
@@ -236,7 +238,13 @@ export class TrainerWatch {
     /** A session joined late: the reps finished before it, read back in order up to the first one finished on neither channel. */
     private async readFinishedReps() {
         let index = 0
-        while (index < MAX_REPS && this.recorder.recording() && (await this.readRepOnce(index)) > 0) index++
+        let got = 1
+        while (index < MAX_REPS && this.recorder.recording()) {
+            got = await this.readRepOnce(index)
+            if (got <= 0) break
+            index++
+        }
+        if (got < 0) console.log("log: the trainer did not answer read_rep " + index + ": reps from " + index + " on not read back")
         console.log("log: " + index + " finished reps read back")
     }
 

@@ -252,7 +252,8 @@ export function readReportData(archive: Archive, q: ReportQuery): ReportData {
             programs.push(p)
         }
         if (!p) continue
-        p.sessions++
+        // a cut session's first part counts with its joined continuation, once
+        if (s.continuedInNo === null) p.sessions++
         p.firstMs = p.firstMs === null ? s.startMs : Math.min(p.firstMs, s.startMs)
         p.lastMs = p.lastMs === null ? s.startMs : Math.max(p.lastMs, s.startMs)
     }

@@ -291,8 +291,9 @@ test(
                 expect(data.sessions.find(x => x.id === r.id)!.continuedInNo).toBe(jr.sessionNo)
                 expect(data.sessions.find(x => x.id === jr.id)!.joinedAtMs).toBe(joinedAt)
                 expect(statusWords(r, continuationRow(r, rows))).toContain(`continued in id ${jr.id}`)
-                // the calendar counts the week's sessions, the cut one once
+                // the calendar and the program's count have the week's sessions, the cut one once
                 expect(adherence(data).days.reduce((n, d) => n + d.sessions, 0)).toBe(DAYS)
+                expect(data.programs.find(p => p.programId === "relax-then-tone-short")!.sessions).toBe(DAYS)
                 const page = (await renderReportHtml(data)).html
                 expect(page).toContain(`the rest of this session is No. ${jr.sessionNo}`)
                 expect(page).toContain("recording began here: the log module restarted mid-session")

@@ -3,8 +3,9 @@
 // from Node (host/sim/flash-server.ts), a simulated patient doing a week of
 // the short program. The log module records every session from what the
 // trainer reports; one session loses the log module's power half-way (its
-// VM killed) and, back, joins the session still running; the week is pulled as `pft logs pull` does, cut half-way and
-// resumed, archived once, acknowledged, and the module frees the space. The
+// VM killed) and, back, the module joins the session still running; the
+// week is pulled as `pft logs pull` does, cut half-way and resumed,
+// archived once, acknowledged, and the module frees the space. The
 // host side runs over the run's link: the simulator bus, or USB serial (the
 // pty bridge) when scripts/test.mjs runs it with PFT_E2E_LINK=serial.
 // What the archive holds is checked against what the patient model and the
@@ -140,7 +141,6 @@ test(
                 fresh = false
                 phasesToday = []
                 runnerPhases.push(phasesToday)
-
                 await startRunning(trainer)
                 if (day === CUT_DAY) {
                     const deadline = Date.now() + 30000

@@ -96,7 +96,7 @@ async function startRunning(trainer: TrainerClient) {
 }
 
 test(
-    "a week of sessions on the log module: recorded, a power cut survived, pulled (cut half-way, resumed), archived once, acknowledged, space freed",
+    "a week of sessions on the log module: recorded, a power cut survived and the session joined after it, pulled (cut half-way, resumed), archived once, acknowledged, space freed",
     async () => {
         const key = createClinicKey({ file: join(dir, "clinic.json") })
         // 64 sectors (256 KB) hold the week many times over, and the log module's boot reads them in a few seconds over the bus

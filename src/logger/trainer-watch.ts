@@ -65,9 +65,9 @@ function summaryFromReport(r: Buffer): SessionMetrics {
  * it) is joined: recorded from then on, opening with a JoinedLate event,
  * and the reps that had finished are read back from the trainer, so a
  * module that restarts mid-session loses only the trace and events of the
- * time it was down. It ends with `session_finished`: both channels' summaries are
- * read at once, and the summary record is written when the runner has left
- * the end-of-session rating.
+ * time it was down. It ends with `session_finished`: both channels'
+ * summaries are read at once, and the summary record is written when the
+ * runner has left the end-of-session rating.
  */
 export class TrainerWatch {
     private readonly trainer = new ds.PftTrainer()

@@ -173,7 +173,10 @@ async function runSession(opts: SimOptions): Promise<void> {
         process.off("SIGTERM", onSignal)
         await sim.stop()
     }
-    // the VM at a high --speed on a busy machine can fall behind the feed: its queue overflows and it counts the samples lost
+    // the VM at a high --speed on a busy machine can fall behind the feed: the feed waits for it (host/sim/feed-flow.ts), and
+    // only a VM that stopped taking samples for a second can still lose some (its queue overflows, it counts them lost)
+    if (result.feedHeldSeconds > 0.1 * result.wallSeconds)
+        say(`pft sim: the VM could not keep up with ${opts.speed}x real time: the feed waited ${result.feedHeldSeconds.toFixed(1)} s of the ${result.wallSeconds.toFixed(0)} s for it (nothing was lost; the session ran slower)`)
     const lostByVm = result.summary.emg.samplesLost - result.droppedSamples
     if (lostByVm > 0.01 * result.sentSamples)
         say(`pft sim: warning: the firmware lost ${lostByVm} of the ${result.sentSamples} samples sent (the VM fell behind at ${opts.speed}x real time); the metrics are of what it saw: run again with a lower --speed`)

@@ -9,6 +9,7 @@
 import { Channel } from "../../src/core/session/measurement-session"
 import { assessmentDurationMs, assessmentSegments, GLAZER_ASSESSMENT } from "../../src/core/protocol/assessment"
 import { findTrainer, type CueReport, type DeviceRep, type DeviceSummary, type SessionState, type TrainerClient } from "../device/trainer-client"
+import { FeedFlowControl } from "./feed-flow"
 import { startProbeFeed, type ProbeFeed, type SampleSource } from "./probe-feed"
 import { hostProbe } from "./probe-server"
 import { firmwareCrash, type Simulation } from "./simulation"
@@ -59,6 +60,8 @@ export interface AssessmentRunResult {
     sentSamples: number
     /** [s] wall time of the session */
     wallSeconds: number
+    /** [s] wall time the feed waited for a firmware behind it (flow control), from the feed's start */
+    feedHeldSeconds: number
 }
 
 async function readAllReps(trainer: TrainerClient, channel: Channel, planned: number): Promise<DeviceRep[]> {
@@ -91,12 +94,15 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
     const intervalMs = 1000 / sampleRateHz
     const probe = hostProbe(o.sim.bus, sampleRateHz)
     let dropped = 0
+    // a VM behind its feed (a loaded machine at 12x) holds the feed back instead of losing samples from its queue
+    const flow = new FeedFlowControl()
     const feed = startProbeFeed({
         server: probe,
         source: o.source,
         sampleRateHz,
         batchSize,
         speed,
+        handledSeq: () => flow.handledSeq(),
         dropBatch: o.dropBatch
             ? seq => {
                   const d = o.dropBatch!(seq)
@@ -141,6 +147,7 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         let zeroAtStartCmH2O = 0
         offs.push(
             trainer.onLive(r => {
+                flow.live(r)
                 if (r.sampleTimeMs < liveSampleTimeMs - 1000) sessionClock++
                 liveSampleTimeMs = r.sampleTimeMs
                 if (r.sampleTimeMs > 0 && sessionStartMs < 0) {
@@ -176,7 +183,7 @@ async function runAssessmentOnce(o: AssessmentRunOptions): Promise<AssessmentRun
         const sentSamples = feed.generated() - dropped
         const reps = { emg: await readAllReps(trainer, Channel.Emg, planned), pressure: await readAllReps(trainer, Channel.Pressure, planned) }
         const summary = { emg: await trainer.readSummary(Channel.Emg), pressure: await trainer.readSummary(Channel.Pressure) }
-        return { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, sentSamples, wallSeconds }
+        return { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, sentSamples, wallSeconds, feedHeldSeconds: feed.heldMs() / 1000 }
     } finally {
         feed.stop()
         for (const off of offs) off()

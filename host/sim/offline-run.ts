@@ -132,7 +132,7 @@ export function runOffline(o: OfflineRunOptions): PatientRunResult & { program: 
     }
     const reps = { emg: readReps(session, Channel.Emg), pressure: readReps(session, Channel.Pressure) }
     const summary = { emg: readSummary(session, Channel.Emg), pressure: readSummary(session, Channel.Pressure) }
-    const run: AssessmentRunResult = { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, sentSamples: pushed, wallSeconds: 0 }
+    const run: AssessmentRunResult = { sessionStartMs, zeroAtStartCmH2O, reps, summary, droppedSamples: dropped, sentSamples: pushed, wallSeconds: 0, feedHeldSeconds: 0 }
     const truth = model.truth()
     const releaseMs: Record<number, number> = {}
     for (const r of truth.reps) releaseMs[r.repIndex] = model.crossingMs(r.repIndex, RELEASE_FRACTION * r.repPeakActivation, "fall")

@@ -1,8 +1,12 @@
 /**
  * Drives a simulated probe in real time: samples are due at a fixed rate on
  * the Node clock and sent in batches, catching up after a late timer so the
- * average rate stays exact.
+ * average rate stays exact. With flow control (`handledSeq`) the feed also
+ * waits for a firmware that has fallen behind, as a real probe never has to:
+ * simulated time then runs slower than `speed` rather than overflowing the
+ * firmware's queue, which would lose samples the patient never lost.
  */
+import { PROBE_QUEUE_SAMPLES } from "../../src/core/probe-batch"
 import type { ProbeSample, SimProbeServer } from "./probe-server"
 
 /** Produces the sample with sequence number `seq` (taken at seq / rate). */
@@ -27,6 +31,17 @@ export interface ProbeFeedOptions {
      * sample time, so a 5-minute session can run in 30 s.
      */
     speed?: number
+    /**
+     * Flow control: the newest sample the firmware has handled (the trainer's
+     * `live.last_seq`), or undefined while that is not known (before the
+     * first report, or when reports stopped: a firmware that is not there
+     * cannot be waited for). The feed then generates no sample more than
+     * `maxAheadSamples` beyond it; a held feed stops simulated time, and
+     * does not catch up on the wall time it waited.
+     */
+    handledSeq?: () => number | undefined
+    /** samples the feed may be ahead of `handledSeq` (default: the firmware's queue less one batch) */
+    maxAheadSamples?: number
 }
 
 export interface ProbeFeed {
@@ -34,25 +49,40 @@ export interface ProbeFeed {
     generated(): number
     /** [ms] sample time of the newest sample generated (-1 before any). */
     lastSampleTimeMs(): number
+    /** [ms] wall time the feed was held by flow control so far */
+    heldMs(): number
     stop(): void
 }
 
 export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     const { server, source, sampleRateHz, batchSize } = options
     const intervalMs = 1000 / sampleRateHz
-    const startNs = process.hrtime.bigint()
     const startSeq = options.startSeq ?? 0
     const speed = options.speed ?? 1
+    const maxAhead = options.maxAheadSamples ?? PROBE_QUEUE_SAMPLES - batchSize
+    // samples are due from `originNs` on, `originGenerated` being generated then; a hold moves the origin
+    let originNs = process.hrtime.bigint()
+    let originGenerated = 0
     let generated = 0
+    let heldNs = 0n
     let busy = false
     const tick = async () => {
         if (busy) return
         busy = true
         try {
-            const elapsedMs = Number(process.hrtime.bigint() - startNs) / 1e6
-            const due = Math.floor((elapsedMs * speed) / intervalMs)
+            const now = process.hrtime.bigint()
+            const elapsedMs = Number(now - originNs) / 1e6
+            const due = originGenerated + Math.floor((elapsedMs * speed) / intervalMs)
             while (due - generated >= batchSize) {
                 const firstSeq = startSeq + generated
+                const handled = options.handledSeq?.()
+                if (handled !== undefined && firstSeq + batchSize - 1 > handled + maxAhead) {
+                    // time stands still while the firmware catches up: what was due is not sent in a burst after
+                    heldNs += now - originNs - BigInt(Math.round(((generated - originGenerated) * intervalMs * 1e6) / speed))
+                    originNs = now
+                    originGenerated = generated
+                    break
+                }
                 const batch: ProbeSample[] = []
                 for (let i = 0; i < batchSize; i++) batch.push(source(firstSeq + i, (firstSeq + i) * intervalMs))
                 generated += batchSize
@@ -67,6 +97,7 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     return {
         generated: () => generated,
         lastSampleTimeMs: () => (generated === 0 ? -1 : (startSeq + generated - 1) * intervalMs),
+        heldMs: () => Number(heldNs) / 1e6,
         stop: () => clearInterval(timer),
     }
 }

@@ -57,3 +57,13 @@ export function probeBatchCount(payloadBytes: number): number {
 
 /** Default nominal sample rate per channel [Hz]. */
 export const DEFAULT_SAMPLE_RATE_HZ = 100
+
+/**
+ * Samples the firmware's probe queue holds between their report's arrival
+ * and their handling (src/sensing/probe-input.ts): 1.28 s at 100 Hz. A full
+ * queue drops the newest samples, counted lost. The simulation's feed keeps
+ * no more than this beyond what the firmware says it handled
+ * (host/sim/probe-feed.ts), so a VM that falls behind its feed on a loaded
+ * machine slows the simulated patient instead of losing her samples.
+ */
+export const PROBE_QUEUE_SAMPLES = 128

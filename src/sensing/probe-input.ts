@@ -1,5 +1,5 @@
 import * as ds from "@devicescript/core"
-import { ProbeBatch, probeBatchCount } from "../core/probe-batch"
+import { PROBE_QUEUE_SAMPLES, ProbeBatch, probeBatchCount } from "../core/probe-batch"
 import { SampleSequence } from "../core/sample-sequence"
 
 /**
@@ -12,9 +12,7 @@ import { SampleSequence } from "../core/sample-sequence"
  * against the sample's own work (bench "probe samples").
  */
 const SAMPLES_PER_STRETCH = 1
-/** Samples the queue holds (1.3 s at 10x real time; 20 bytes each) */
-const QUEUE_SAMPLES = 128
-/** [bytes] per queued sample: seq u32, pressure i32, EMG u32 (wire fixed point), lost before u32, end of report u8 */
+/** [bytes] per queued sample (PROBE_QUEUE_SAMPLES of them): seq u32, pressure i32, EMG u32 (wire fixed point), lost before u32, end of report u8 */
 const SLOT_BYTES = 20
 /** [ms] how often an empty queue is looked at */
 const QUEUE_POLL_MS = 5
@@ -42,7 +40,7 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
     // opcodes, and reports that pile up while the VM is busy must not be
     // handled in one stretch. A full ring drops the newest samples, counted
     // as lost (they become a gap before the next sample), never blocking.
-    const ring = Buffer.alloc(QUEUE_SAMPLES * SLOT_BYTES)
+    const ring = Buffer.alloc(PROBE_QUEUE_SAMPLES * SLOT_BYTES)
     let head = 0
     let size = 0
     let overrun = 0
@@ -59,13 +57,13 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
         const verdict = sequence.accept(firstSeq, count)
         for (let i = verdict.acceptFrom; i < count; i++) {
             const lost = i === verdict.acceptFrom ? verdict.lostBefore : 0
-            if (size === QUEUE_SAMPLES) {
+            if (size === PROBE_QUEUE_SAMPLES) {
                 overrun += 1 + lost
                 continue
             }
             const at = ProbeBatch.HeaderBytes + i * ProbeBatch.SampleBytes
             let slot = head + size
-            if (slot >= QUEUE_SAMPLES) slot -= QUEUE_SAMPLES
+            if (slot >= PROBE_QUEUE_SAMPLES) slot -= PROBE_QUEUE_SAMPLES
             const o = slot * SLOT_BYTES
             ring.setAt(o, "u32", firstSeq + i)
             ring.setAt(o + 4, "i32", payload.getAt(at + ProbeBatch.PressureOffset, "i32"))
@@ -95,7 +93,7 @@ export function startProbeInput(onSample: SampleHandler, onInterval?: (intervalM
                     ring.getAt(o + 12, "u32")
                 )
                 endOfReport = heavy || ring.getAt(o + 16, "u8") === 1
-                head = head + 1 === QUEUE_SAMPLES ? 0 : head + 1
+                head = head + 1 === PROBE_QUEUE_SAMPLES ? 0 : head + 1
                 size--
                 n++
             }

@@ -4,7 +4,7 @@
  * `SessionData` that the exports (host/export/) turn into files without
  * touching the database.
  */
-import { EventCode, type ChannelSummary, type RepRecord } from "../../src/core/log/records"
+import { EventCode, JoinedLateCause, type ChannelSummary, type RepRecord } from "../../src/core/log/records"
 import type { QuarantineItem } from "../logs/verify"
 import { unpackI16, type Archive, type StartTimeSource } from "./archive"
 
@@ -38,6 +38,8 @@ export interface SessionListRow {
     ackedSeq: number
     /** [ms] session time recording began when the log module joined the session late (its JoinedLate event), else null */
     joinedAtMs: number | null
+    /** joined after the session had ended (JoinedLateCause.AfterEnd): joinedAtMs is its end, only its reps and summary were read back */
+    joinedAfterEnd: boolean
 }
 
 export interface SessionFilter {
@@ -112,6 +114,7 @@ SELECT s.id, d.device_id AS deviceId, s.store_id AS storeId, s.session_no AS ses
        (SELECT COALESCE(SUM(samples), 0) FROM traces t WHERE t.session_id = s.id) AS traceSamples,
        (SELECT COUNT(*) FROM quarantine q WHERE q.session_id = s.id) AS quarantined,
        (SELECT e.value FROM events e WHERE e.session_id = s.id AND e.code = ${EventCode.JoinedLate} ORDER BY e.seq LIMIT 1) AS joinedAtMs,
+       (SELECT e.cause FROM events e WHERE e.session_id = s.id AND e.code = ${EventCode.JoinedLate} ORDER BY e.seq LIMIT 1) AS joinedCause,
        s.bytes_stored AS bytesStored, s.device_size_bytes AS deviceSizeBytes, s.device_last_seq AS deviceLastSeq,
        s.last_session_seq AS lastSessionSeq, s.acked_seq AS ackedSeq
 FROM sessions s
@@ -120,7 +123,8 @@ LEFT JOIN patients pa ON pa.id = s.patient_id
 LEFT JOIN programs pr ON pr.id = s.program_id`
 
 function toRow(r: Record<string, unknown>): SessionListRow {
-    return { ...(r as unknown as SessionListRow), complete: r["complete"] === 1 }
+    const { joinedCause, ...rest } = r
+    return { ...(rest as unknown as SessionListRow), complete: r["complete"] === 1, joinedAfterEnd: joinedCause === JoinedLateCause.AfterEnd }
 }
 
 /**

@@ -26,7 +26,12 @@ export function formatStart(r: SessionListRow, utc = false): string {
 export function statusWords(r: SessionListRow, continuedIn: SessionListRow | null = null): string {
     const parts = [r.complete ? (r.outcome === null ? "complete" : sessionOutcomeName(r.outcome)) : "incomplete"]
     if (continuedIn !== null) parts.push(`the log module restarted: continued in id ${continuedIn.id}`)
-    if (r.joinedAtMs !== null) parts.push(`recording began ${mmss(r.joinedAtMs)} in (the log module restarted)`)
+    if (r.joinedAtMs !== null)
+        parts.push(
+            r.joinedAfterEnd
+                ? `recorded after it ended at ${mmss(r.joinedAtMs)} (the log module restarted): its reps and summary`
+                : `recording began ${mmss(r.joinedAtMs)} in (the log module restarted)`
+        )
     if (r.bytesStored < r.deviceSizeBytes) parts.push(`partial ${r.bytesStored}/${r.deviceSizeBytes} B`)
     if (r.quarantined > 0) parts.push(`${r.quarantined} quarantined`)
     parts.push(r.ackedSeq >= r.deviceLastSeq ? "acknowledged" : "not acknowledged")

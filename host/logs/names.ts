@@ -2,7 +2,7 @@
  * Words for the log's codes (src/core/log/records.ts), for `pft logs show`
  * and the exports: one table per enum, so a new code is one line here.
  */
-import { EventCode, LogChannel, PhaseOutcome, SessionOutcome, StopCause } from "../../src/core/log/records"
+import { EventCode, JoinedLateCause, LogChannel, PhaseOutcome, SessionOutcome, StopCause } from "../../src/core/log/records"
 import { RepFlag } from "../../src/core/metrics/types"
 import { PHASE_KINDS } from "../../src/core/program/types"
 import { FaultCause } from "../../src/core/runner/types"
@@ -134,6 +134,8 @@ export function describeEvent(e: { code: number; cause: number; value: number; e
         case EventCode.StimRefused:
             return `${name}${e.value > 1 ? ` ${e.value} times` : ""} (${stimReasonName(e.cause)})`
         case EventCode.JoinedLate:
+            if (e.cause === JoinedLateCause.AfterEnd)
+                return `recorded after the session ended: the log module started after its end at ${(e.value / 1000).toFixed(1)} s; its reps and summary were read back from the trainer, its trace and events after the last recorded are not`
             return `${name}: the log module started ${(e.value / 1000).toFixed(1)} s into the session; the trace and events before are not recorded, the reps are`
         case EventCode.DilatorSize:
             return `${name} ${e.value}${e.extra > 0 ? ` (${(e.extra / 10).toFixed(1)} mm)` : ""}`

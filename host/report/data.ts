@@ -85,6 +85,8 @@ export interface SessionPoint {
     quarantined: number
     /** [ms] session time recording began, when the log module joined the session late (it restarted mid-session), else null */
     joinedAtMs: number | null
+    /** joined after the session had ended: joinedAtMs is its end, and only its reps and summary were read back */
+    joinedAfterEnd: boolean
     /** the log module lost power in this session: the number of the session that holds the rest (joined late), else null */
     continuedInNo: number | null
 }
@@ -221,6 +223,7 @@ class PointReader {
             spasmSigns: events.filter(e => e.code === EventCode.SpasmSign).length,
             quarantined: row.quarantined,
             joinedAtMs: row.joinedAtMs,
+            joinedAfterEnd: row.joinedAfterEnd,
             continuedInNo: continuedIn === null ? null : continuedIn.sessionNo,
         }
     }

@@ -160,7 +160,14 @@ function faultsSection(data: ReportData): string {
         if (s.spasmSigns > 0) rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", `${s.spasmSigns} spasm sign(s)`])
         if (s.quarantined > 0) rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", `log damaged: ${s.quarantined} item(s) quarantined (pft logs show ${s.id})`])
         if (s.joinedAtMs !== null)
-            rows.push([fmtDateTime(s.startMs), String(s.sessionNo), mmss(s.joinedAtMs), "recording began here: the log module restarted mid-session; every rep is kept, the trace before this is not"])
+            rows.push([
+                fmtDateTime(s.startMs),
+                String(s.sessionNo),
+                mmss(s.joinedAtMs),
+                s.joinedAfterEnd
+                    ? "recorded after the session ended here: the log module restarted; every rep and the summary are kept, the trace is not"
+                    : "recording began here: the log module restarted mid-session; every rep is kept, the trace before this is not",
+            ])
         if (s.continuedInNo !== null)
             rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", `the log module restarted: the rest of this session is No. ${s.continuedInNo}`])
         else if (!s.complete) rows.push([fmtDateTime(s.startMs), String(s.sessionNo), "", "session incomplete: no summary record"])

@@ -116,8 +116,11 @@ export interface Simulation {
 export interface ModuleVmSim {
     /** the module's VM now (restart() replaces it) */
     vm(): ManagedProcess
-    /** Kills the module's VM at once (a power cut: no shutdown) and starts it again on the same settings (and flash). */
-    restart(): Promise<void>
+    /**
+     * Kills the module's VM at once (a power cut: no shutdown) and starts it again on the same settings (and flash),
+     * after `whileOff` resolves when given (what happens while the module is off).
+     */
+    restart(whileOff?: () => Promise<void>): Promise<void>
 }
 
 export interface LogModuleSim extends ModuleVmSim {
@@ -282,8 +285,9 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
         moduleVms.push(now)
         return {
             vm: () => now,
-            restart: async () => {
+            restart: async whileOff => {
                 await now.stop(0)
+                await whileOff?.()
                 const next = await runModuleVm(dir, name, deviceId)
                 moduleVms[moduleVms.indexOf(now)] = next
                 now = next

@@ -87,11 +87,19 @@ export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
         { roleName: "sessionlog" }
     )
 
+    // with a key the store is read at once: a session found running meanwhile waits for it (newestSessionCut)
+    if (key) state = LogState.Recovering
     const watch = new TrainerWatch({
         add: records => {
             if (writer) writer.add(records)
         },
         bootCount: () => boots,
+        newestSessionCut: async () => {
+            while (state === LogState.Recovering) await ds.sleep(50)
+            if (state !== LogState.Ready) return false
+            const sessions = writer.store.listSessions()
+            return sessions.length > 0 && !sessions[sessions.length - 1].complete
+        },
     })
     watch.start()
     if (key) await openStore()

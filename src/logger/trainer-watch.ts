@@ -9,6 +9,9 @@ import { liveReportOf, runnerReportOf } from "../platform/trainer-reports"
 
 /** SessionState.Rating (services/trainer.md): the summary waits until the rating is done */
 const STATE_RATING = 6
+/** SessionState.Done and Fault (services/trainer.md): the session is over, its sample time stopped */
+const STATE_DONE = 4
+const STATE_FAULT = 5
 /** read_rep's index is a u8 (services/trainer.md) */
 const MAX_REPS = 256
 
@@ -16,6 +19,8 @@ export interface WatchOutput {
     /** records to append, in order */
     add(records: LogRecord[]): void
     bootCount(): number
+    /** the store's newest session has no summary: it was cut (waits while the store is read; false without a store) */
+    newestSessionCut(): Promise<boolean>
 }
 
 function repFromReport(r: Buffer): RepMetrics {
@@ -65,7 +70,9 @@ function summaryFromReport(r: Buffer): SessionMetrics {
  * it) is joined: recorded from then on, opening with a JoinedLate event,
  * and the reps that had finished are read back from the trainer, so a
  * module that restarts mid-session loses only the trace and events of the
- * time it was down. It ends with `session_finished`: both channels'
+ * time it was down. One that ended while the module was off, after the
+ * module had recorded part of it (joinEnded), gets its reps and summary read
+ * back the same way. It ends with `session_finished`: both channels'
  * summaries are read at once, and the summary record is written when the
  * runner has left the end-of-session rating.
  */
@@ -81,6 +88,8 @@ export class TrainerWatch {
     private repsRead: number[] = []
     /** a session was seen start (or joined) since this boot */
     private sessionSeen = false
+    /** a sample time that stood still was looked at once since this boot */
+    private endChecked = false
     private programVersion = -1
     private programId = ""
     /** report handlers may run concurrently: reads of the trainer go one at a time */
@@ -134,22 +143,42 @@ export class TrainerWatch {
         const last = this.lastSampleMs
         this.lastSampleMs = t
         if (first || t <= 0) return
-        if (t < last || last === 0) await this.startSession(t, false)
+        if (t < last || last === 0) await this.startSession(t, false, false)
         else if (!this.sessionSeen && t > last) {
             // counting since before this boot: a session the module did not see start (it booted, or came
             // back from a power cut, while it ran); recorded from here, with the reps that had finished
-            await this.startSession(t, true)
+            await this.startSession(t, true, false)
             await this.readFinishedReps()
+        } else if (!this.sessionSeen && !this.endChecked && t === last) {
+            this.endChecked = true
+            await this.joinEnded(t)
         }
         if (!this.recorder.recording()) return
         this.out.add(this.recorder.live(l))
     }
 
-    private async startSession(sampleTimeMs: number, joined: boolean) {
+    /**
+     * The sample time stands still at boot: the trainer's last session is
+     * over. It ended while the module was off if the store's newest session
+     * was cut (no summary); then its reps and summary, which the trainer
+     * still holds, are read back into a session joined after its end.
+     * Otherwise the module had recorded it whole, or it came before the
+     * store's newest, and nothing is added.
+     */
+    private async joinEnded(t: number) {
+        if (!(await this.out.newestSessionCut())) return
+        const state = await this.trainer.sessionState.read()
+        if (state !== STATE_DONE && state !== STATE_FAULT) return
+        await this.startSession(t, true, true)
+        await this.readFinishedReps()
+        await this.sessionFinished()
+    }
+
+    private async startSession(sampleTimeMs: number, joined: boolean, afterEnd: boolean) {
         this.sessionSeen = true
         // a summary still waiting for the rating: the trainer moved on
         this.flushSummary()
-        console.log("log: session " + (joined ? "joined" : "starts") + " (trainer sample time " + sampleTimeMs + " ms)")
+        console.log("log: session " + (afterEnd ? "joined after its end" : joined ? "joined" : "starts") + " (trainer sample time " + sampleTimeMs + " ms)")
         this.repsRead = []
         const nowMs = ds.millis()
         const wallS = await this.trainer.wallClock.read()
@@ -165,6 +194,7 @@ export class TrainerWatch {
                 startMonoMs: Math.max(0, nowMs - sampleTimeMs),
                 startWallMs: wallS > 0 ? wallS * 1000 - sampleTimeMs : 0,
                 joinedAtMs: joined ? sampleTimeMs : 0,
+                joinedAfterEnd: afterEnd,
             })
         )
     }

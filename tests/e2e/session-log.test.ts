@@ -3,8 +3,9 @@
 // from Node (host/sim/flash-server.ts), a simulated patient doing a week of
 // the short program. The log module records every session from what the
 // trainer reports; one session loses the log module's power half-way (its
-// VM killed) and, back, the module joins the session still running; the
-// week is pulled as `pft logs pull` does, cut half-way and resumed,
+// VM killed) and, back, the module joins the session still running; on the
+// next day the module is off from half-way to the session's end and, back,
+// reads that session's reps and summary from the trainer; the week is pulled as `pft logs pull` does, cut half-way and resumed,
 // archived once, acknowledged, and the module frees the space. The
 // host side runs over the run's link: the simulator bus, or USB serial (the
 // pty bridge) when scripts/test.mjs runs it with PFT_E2E_LINK=serial.
@@ -14,14 +15,14 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, expect, test, vi } from "vitest"
-import { EventCode, fixedPoint, LogChannel, PhaseOutcome, SessionOutcome, TRACE_MISSING } from "../../src/core/log/records"
+import { EventCode, fixedPoint, JoinedLateCause, LogChannel, PhaseOutcome, SessionOutcome, TRACE_MISSING } from "../../src/core/log/records"
 import { PHASE_KINDS } from "../../src/core/program"
 import { Channel } from "../../src/core/session/measurement-session"
 import { Archive } from "../../host/archive/archive"
 import { archiveTotals, continuationRow, listSessions, loadSession, sessionFrames } from "../../host/archive/queries"
 import type { SessionInfo } from "../../src/core/log/session-index"
 import { findSessionLog, KeyStatus } from "../../host/device/session-log-client"
-import type { DeviceRep, TrainerClient } from "../../host/device/trainer-client"
+import type { DeviceRep, DeviceSummary, TrainerClient } from "../../host/device/trainer-client"
 import { openSessionLogSource } from "../../host/logs/bus-source"
 import { ccmRecordCipher, deriveLogKey } from "../../host/logs/cipher"
 import { PullError, pullLogs, type PullReport } from "../../host/logs/pull"
@@ -51,8 +52,10 @@ const RATED_PAIN = 3
 const CUT_DAY = 4
 /** [ms] session time of the cut: after the short program's first rep (cued at 40 s), before its second (61.6 s) */
 const CUT_AT_SESSION_MS = 52000
-/** the cut day is two sessions in the store: recorded up to the cut, and joined after the module's boot */
-const SESSIONS = DAYS + 1
+/** the day the log module loses power half-way and stays off until the session has ended */
+const END_CUT_DAY = 5
+/** each cut day is two sessions in the store: recorded up to the cut, and joined after the module's boot */
+const SESSIONS = DAYS + 2
 
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms))
 
@@ -135,6 +138,15 @@ test(
         let readBackLine = ""
         /** the session being recorded when the module lost power, as its store listed it just before */
         let cutSession: SessionInfo | undefined
+        /** the same for the session that ended while the module was off, and its end (trainer sample time) */
+        let endCutSession: SessionInfo | undefined
+        let endedAtMs = 0
+        /** the log module's line when it joined that session after its end, and the host's clock then */
+        let joinedEndedLine = ""
+        let joinedEndedAtWallMs = 0
+        let endedReadBackLine = ""
+        /** what the trainer summed up of each session, per day (read_summary, both channels) */
+        const trainerSummaries: { emg: DeviceSummary; pressure: DeviceSummary }[] = []
         try {
             for (let day = 0; day < DAYS; day++) {
                 sampleTimeMs = 0
@@ -160,8 +172,29 @@ test(
                     await trainer.pressButton(1) // StartPause resumes
                     await trainer.waitForState(s => s === "running", 10000)
                 }
+                if (day === END_CUT_DAY) {
+                    const deadline = Date.now() + 30000
+                    while (sampleTimeMs < CUT_AT_SESSION_MS && Date.now() < deadline) await sleep(20)
+                    log = await findSessionLog(sim.hostBus, 20000) // found again: the first cut took it off the bus
+                    endCutSession = (await log.listSessions()).find(x => x.open)
+                    const countsAtEndCut = { ...sim.log!.flash.counts }
+                    const endCutAtMs = Date.now()
+                    // off until the session is over (the rating stopped: its sample time then stands still)
+                    await sim.log!.restart(async () => {
+                        const state = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
+                        if (state === "rating") await trainer.stopSession()
+                        await trainer.waitForState(s => s === "done", 20000)
+                        await sleep(300) // a live report with the final sample time
+                        endedAtMs = sampleTimeMs
+                    })
+                    // back, it finds its newest session cut and the trainer's session over: its reps and summary are read back
+                    joinedEndedLine = await waitForLogLine(sim, /log: session joined after its end/, 60000, endCutAtMs, countsAtEndCut)
+                    joinedEndedAtWallMs = Date.now()
+                    endedReadBackLine = await waitForLogLine(sim, /log: \d+ finished reps read back/, 20000, endCutAtMs, countsAtEndCut)
+                }
                 const end = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
                 trainerReps.push({ emg: await readReps(trainer, Channel.Emg), pressure: await readReps(trainer, Channel.Pressure) })
+                trainerSummaries.push({ emg: await trainer.readSummary(Channel.Emg), pressure: await trainer.readSummary(Channel.Pressure) })
                 if (end === "rating" && day === RATED_DAY) {
                     for (let i = 0; i < RATED_PAIN; i++) {
                         await trainer.pressButton(2) // Up
@@ -244,7 +277,7 @@ test(
         // in the module's order (the calendar's can differ: see the joined session's start below)
         const bySession = [...rows].sort((x, y) => x.sessionNo - y.sessionNo)
         for (let day = 0; day < DAYS; day++) {
-            const r = bySession[day <= CUT_DAY ? day : day + 1]
+            const r = bySession[day <= CUT_DAY ? day : day <= END_CUT_DAY ? day + 1 : day + 2]
             const s = loadSession(archive, r.id)!
             expect(r).toMatchObject({ quarantined: 0, programId: "relax-then-tone-short", programVersion: 1, patientRef: shortProgram().patientRef })
             expect(r.ackedSeq).toBe(r.deviceLastSeq)
@@ -291,12 +324,53 @@ test(
                 expect(data.sessions.find(x => x.id === r.id)!.continuedInNo).toBe(jr.sessionNo)
                 expect(data.sessions.find(x => x.id === jr.id)!.joinedAtMs).toBe(joinedAt)
                 expect(statusWords(r, continuationRow(r, rows))).toContain(`continued in id ${jr.id}`)
-                // the calendar and the program's count have the week's sessions, the cut one once
+                // the calendar and the program's count have the week's sessions, each cut one once
                 expect(adherence(data).days.reduce((n, d) => n + d.sessions, 0)).toBe(DAYS)
                 expect(data.programs.find(p => p.programId === "relax-then-tone-short")!.sessions).toBe(DAYS)
                 const page = (await renderReportHtml(data)).html
                 expect(page).toContain(`the rest of this session is No. ${jr.sessionNo}`)
                 expect(page).toContain("recording began here: the log module restarted mid-session")
+                continue
+            }
+            if (day === END_CUT_DAY) {
+                // recorded up to the power cut, then nothing until the module came back after the session's end
+                expect(r.complete).toBe(false)
+                expect(endCutSession, "a session was open at the second cut").toBeDefined()
+                expect(r.sessionNo).toBe(endCutSession!.session)
+                // what it recorded before the cut (the first rep's records may still have been queued) is as the trainer reported
+                const before = logged(s, LogChannel.Emg)
+                expect(before).toEqual(reported(trainerReps[day].emg).slice(0, before.length))
+                // the session joined after its end: one JoinedLate (AfterEnd) at the trainer's final sample time, every rep
+                // the trainer reported (all read back), and its summary as the trainer gave it
+                const jr = bySession[day + 2]
+                const j = loadSession(archive, jr.id)!
+                const joinedAt = Number(/sample time (\d+) ms/.exec(joinedEndedLine)?.[1] ?? NaN)
+                expect(joinedAt, joinedEndedLine).toBe(endedAtMs)
+                expect(j.events.filter(e => e.code === EventCode.JoinedLate).map(e => [e.timeMs, e.cause, e.value])).toEqual([[joinedAt, JoinedLateCause.AfterEnd, joinedAt]])
+                expect(jr.sessionNo).toBe(r.sessionNo + 1)
+                expect(jr.complete).toBe(true)
+                expect(Number(/(\d+) finished reps read back/.exec(endedReadBackLine)?.[1]), endedReadBackLine).toBe(trainerReps[day].emg.length)
+                expect(logged(j, LogChannel.Emg)).toEqual(reported(trainerReps[day].emg))
+                expect(logged(j, LogChannel.Pressure)).toEqual(reported(trainerReps[day].pressure))
+                const summed = trainerSummaries[day]
+                expect(j.summary!.map(c => [c.channel, c.repsPlanned, c.repsDone, c.mvcX100])).toEqual([
+                    [LogChannel.Emg, summed.emg.repsPlanned, summed.emg.repsDone, fixedPoint(summed.emg.mvc, 100)],
+                    [LogChannel.Pressure, summed.pressure.repsPlanned, summed.pressure.repsDone, fixedPoint(summed.pressure.mvc, 100)],
+                ])
+                // how it ended was not heard: completed if the trainer's summaries have every planned rep done
+                const allDone = summed.emg.repsDone >= summed.emg.repsPlanned && summed.pressure.repsDone >= summed.pressure.repsPlanned
+                expect(jr.outcome).toBe(allDone ? SessionOutcome.Completed : SessionOutcome.Stopped)
+                expect(j.phases).toEqual([])
+                // placed by the trainer's clock less the session's length when the module came back (the latest it
+                // could have started; at SPEED x the session's time runs ahead of the clock, so earlier here)
+                expect(Math.abs(jr.startWallMs! - (joinedEndedAtWallMs - joinedAt))).toBeLessThanOrEqual(2500)
+                const data = readReportData(archive, { patientRef: shortProgram().patientRef, now: Date.now() + 86_400_000 })
+                expect(data.sessions.find(x => x.id === r.id)!.continuedInNo).toBe(jr.sessionNo)
+                expect(data.sessions.find(x => x.id === jr.id)!.joinedAfterEnd).toBe(true)
+                expect(statusWords(jr)).toContain("recorded after it ended")
+                const page = (await renderReportHtml(data)).html
+                expect(page).toContain(`the rest of this session is No. ${jr.sessionNo}`)
+                expect(page).toContain("recorded after the session ended here: the log module restarted")
                 continue
             }
             expect(r.complete, `day ${day}`).toBe(true)

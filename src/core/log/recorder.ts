@@ -81,8 +81,9 @@
  *    Completed, Completed (a probe taken out during the rating changes
  *    nothing);
  * 6. the built-in assessment (no runner report with a state other than
- *    Idle nor a phase): Completed, Completed if every channel summary given
- *    has repsDone >= repsPlanned (and there is one), else as 7;
+ *    Idle nor a phase), or a session joined after its end: Completed,
+ *    Completed if every channel summary given has repsDone >= repsPlanned
+ *    (and there is one), else as 7;
  * 7. otherwise: Stopped, ProbeMissing if the probe is out at the end, else
  *    None.
  * A stim stop does not change the session's outcome (its own event says it).
@@ -97,6 +98,8 @@
  * A session the module joined while it ran (SessionStart.joinedAtMs: it
  * booted after the session began) opens with a JoinedLate event at that
  * time, and its running phase opens then, not at 0: nothing before was heard.
+ * One joined after its end (joinedAfterEnd) says so in the event's cause and
+ * ends as rule 6 says whether or not a program ran.
  *
  * No imports outside src/core: shared by the firmware (DeviceScript) and
  * the host (Node).
@@ -113,6 +116,7 @@ import {
     DEFAULT_TRACE_CHUNK_SAMPLES,
     DEFAULT_TRACE_INTERVAL_MS,
     EventCode,
+    JoinedLateCause,
     fixedPoint,
     LogChannel,
     MAX_TRACE_SAMPLES,
@@ -170,6 +174,13 @@ export interface SessionStart {
      * from its start
      */
     joinedAtMs?: number
+    /**
+     * the session had already ended when recording began (joinedAtMs is its
+     * end): JoinedLate says so, and the outcome comes from the channel
+     * summaries as for the built-in assessment (rule 6), the runner's
+     * transitions not having been seen
+     */
+    joinedAfterEnd?: boolean
 }
 
 export interface SessionRecorderOptions {
@@ -309,6 +320,8 @@ export class SessionRecorder {
     private batterySeen = false
     /** SessionOutcome decided when the phases ended, 0 not yet */
     private endOutcome = 0
+    /** recording began after the session's end (SessionStart.joinedAfterEnd) */
+    private afterEnd = false
     private endCause = StopCause.None as number
 
     // rating step
@@ -350,6 +363,7 @@ export class SessionRecorder {
         this.endOutcome = 0
         this.endCause = StopCause.None
         this.peakUa = 0
+        this.afterEnd = s.joinedAfterEnd === true
         out.push(
             sessionHeader({
                 bootCount: s.bootCount,
@@ -365,7 +379,7 @@ export class SessionRecorder {
         const joinedAtMs = s.joinedAtMs !== undefined && s.joinedAtMs > 0 ? msOf(s.joinedAtMs) : 0
         if (joinedAtMs > 0) {
             this.lastMs = joinedAtMs
-            this.put(out, eventRecord(joinedAtMs, EventCode.JoinedLate, 0, joinedAtMs, 0))
+            this.put(out, eventRecord(joinedAtMs, EventCode.JoinedLate, this.afterEnd ? JoinedLateCause.AfterEnd : JoinedLateCause.Running, joinedAtMs, 0))
         }
         // the new session's runner status usually arrives before its first live report: its phase started at 0
         // (joined late: the phase is known from when recording began)
@@ -487,7 +501,7 @@ export class SessionRecorder {
         } else if (this.endOutcome !== 0) {
             outcome = this.endOutcome
             cause = this.endCause
-        } else if (!this.programSeen && allDone) {
+        } else if ((!this.programSeen || this.afterEnd) && allDone) {
             outcome = SessionOutcome.Completed
             cause = StopCause.Completed
         }

@@ -158,9 +158,19 @@ export enum EventCode {
      * the log module began recording a session already running (it booted,
      * or came back from a power cut, after the session started): nothing of
      * the session before timeMs was heard; value: timeMs [ms]. The reps that
-     * had finished are read back from the trainer and follow it.
+     * had finished are read back from the trainer and follow it. cause:
+     * JoinedLateCause (AfterEnd: the session had already ended, timeMs is
+     * its end, and only its reps and summary were read back).
      */
     JoinedLate = 14,
+}
+
+/** JoinedLate's cause: what the log module found when it joined. */
+export enum JoinedLateCause {
+    /** the session was running (or paused, or in its rating) */
+    Running = 0,
+    /** the session had ended while the module was off, after a session the module recorded was cut */
+    AfterEnd = 1,
 }
 const EVENT_CODE_MAX = 14
 

@@ -26,6 +26,7 @@ import {
     DEFAULT_TRACE_INTERVAL_MS,
     encodeRecord,
     EventCode,
+    JoinedLateCause,
     LogChannel,
     MAX_TRACE_SAMPLES,
     PhaseOutcome,
@@ -580,6 +581,31 @@ describe("phases", () => {
         const tape = new Tape()
         expect(tape.start({ joinedAtMs: 0 }).map(line)).toEqual(["header"])
         expect(tape.events(EventCode.JoinedLate)).toEqual([])
+    })
+
+    test("a session joined after its end (a program's, the runner Done): JoinedLate says so; the reps read back decide its outcome", () => {
+        const ended = (planned: number, done: number) => {
+            const tape = new Tape()
+            tape.runner(0, { state: RunnerState.Done })
+            const start = tape.start({ joinedAtMs: 76000, joinedAfterEnd: true })
+            tape.reps(repAt(0, 40000))
+            tape.finish(76000, bothChannels(planned, done))
+            return { start: start.map(line), summary: tape.summary() }
+        }
+        const all = ended(3, 3)
+        expect(all.start, "no phase opens: the runner is Done").toEqual(["header", `joined @76000 ${JoinedLateCause.AfterEnd} 76000 0`])
+        expect([all.summary.outcome, all.summary.stopCause]).toEqual([SessionOutcome.Completed, StopCause.Completed])
+        expect(all.summary.channels.length).toBe(2)
+        // fewer reps than planned: how it ended was not heard, so no cause is made up
+        const some = ended(3, 1)
+        expect([some.summary.outcome, some.summary.stopCause]).toEqual([SessionOutcome.Stopped, StopCause.None])
+        // the same program session joined while it ran, its Done heard: Stopped by the button, whatever the reps
+        const tape = new Tape()
+        tape.runner(0, { state: RunnerState.Running, phaseIndex: 0, phaseKind: HOLDS })
+        tape.start({ joinedAtMs: 30000 })
+        tape.runner(40000, { state: RunnerState.Done })
+        tape.finish(40000, bothChannels(3, 3))
+        expect([tape.summary().outcome, tape.summary().stopCause]).toEqual([SessionOutcome.Stopped, StopCause.Button])
     })
 
     test("start() after the last session's Done status opens no phase", () => {

@@ -49,6 +49,7 @@ export function row(overrides: Partial<SessionListRow> = {}): SessionListRow {
         deviceSizeBytes: 1000,
         deviceLastSeq: 40,
         joinedAtMs: null,
+        joinedAfterEnd: false,
         lastSessionSeq: 40,
         ackedSeq: 40,
         ...overrides,

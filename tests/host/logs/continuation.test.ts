@@ -2,7 +2,8 @@
 // its restart (joined late): the archive links the two, and nothing else;
 // `pft logs list` says so on both.
 import { expect, test } from "vitest"
-import { SessionOutcome } from "../../../src/core/log/records"
+import { EventCode, JoinedLateCause, SessionOutcome } from "../../../src/core/log/records"
+import { describeEvent } from "../../../host/logs/names"
 import { continuationRow } from "../../../host/archive/queries"
 import { statusWords } from "../../../host/commands/logs-list"
 import { row } from "../export/fixtures"
@@ -24,4 +25,20 @@ test("no continuation: the next session started normally, is another trainer's o
     const done = row({ id: 10, sessionNo: 4, outcome: SessionOutcome.Stopped })
     expect(continuationRow(done, [done, joined])).toBeNull()
     expect(statusWords(cut)).toBe("incomplete, acknowledged")
+})
+
+test("a session that ended while the log module was off: joined after its end, linked the same way, and said so", () => {
+    const ended = row({ id: 11, sessionNo: 5, joinedAtMs: 76_000, joinedAfterEnd: true })
+    expect(continuationRow(cut, [cut, ended])?.id).toBe(11)
+    expect(statusWords(ended)).toBe("completed, recorded after it ended at 1:16 (the log module restarted): its reps and summary, acknowledged")
+})
+
+test("pft logs show describes both joins: mid-session, and after the end", () => {
+    const joined = (cause: JoinedLateCause, value: number) => describeEvent({ code: EventCode.JoinedLate, cause, value, extra: 0 })
+    expect(joined(JoinedLateCause.Running, 52_300)).toBe(
+        "recording began mid-session: the log module started 52.3 s into the session; the trace and events before are not recorded, the reps are"
+    )
+    expect(joined(JoinedLateCause.AfterEnd, 76_000)).toBe(
+        "recorded after the session ended: the log module started after its end at 76.0 s; its reps and summary were read back from the trainer, its trace and events after the last recorded are not"
+    )
 })

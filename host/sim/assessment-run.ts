@@ -60,7 +60,7 @@ export interface AssessmentRunResult {
     sentSamples: number
     /** [s] wall time of the session */
     wallSeconds: number
-    /** [s] wall time the feed waited for a firmware behind it (flow control), from the feed's start */
+    /** [s] wall time the feed fell behind its speed by waiting for a firmware behind it (flow control), from the feed's start */
     feedHeldSeconds: number
 }
 

@@ -49,7 +49,7 @@ export interface ProbeFeed {
     generated(): number
     /** [ms] sample time of the newest sample generated (-1 before any). */
     lastSampleTimeMs(): number
-    /** [ms] wall time the feed was held by flow control so far */
+    /** [ms] wall time the feed has fallen behind its speed by waiting for the firmware (flow control), so far */
     heldMs(): number
     stop(): void
 }

@@ -26,7 +26,7 @@ const EVENT_NAMES: Record<number, string> = {
     [EventCode.PainRating]: "pain rating",
     [EventCode.DilatorSize]: "dilator size",
     [EventCode.StimRefused]: "stim start refused",
-    [EventCode.JoinedLate]: "recording began mid-session",
+    [EventCode.JoinedLate]: "recording began late",
 }
 
 const STOP_CAUSE_NAMES: Record<number, string> = {

@@ -36,7 +36,7 @@ test("a session that ended while the log module was off: joined after its end, l
 test("pft logs show describes both joins: mid-session, and after the end", () => {
     const joined = (cause: JoinedLateCause, value: number) => describeEvent({ code: EventCode.JoinedLate, cause, value, extra: 0 })
     expect(joined(JoinedLateCause.Running, 52_300)).toBe(
-        "recording began mid-session: the log module started 52.3 s into the session; the trace and events before are not recorded, the reps are"
+        "recording began late: the log module started 52.3 s into the session; the trace and events before are not recorded, the reps are"
     )
     expect(joined(JoinedLateCause.AfterEnd, 76_000)).toBe(
         "recorded after the session ended: the log module started after its end at 76.0 s; its reps and summary were read back from the trainer, its trace and events after the last recorded are not"

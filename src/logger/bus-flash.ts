@@ -1,4 +1,5 @@
 import * as ds from "@devicescript/core"
+import { randomBuffer } from "@devicescript/crypto"
 import type { BlockDevice, FlashGeometry } from "../core/log/block-device"
 import { request } from "../platform/request"
 
@@ -13,8 +14,12 @@ const STATUS_OK = 0
  */
 class BusFlash implements BlockDevice {
     geometry: FlashGeometry = { sectorSize: 0, pageSize: 0, sectorCount: 0 }
-    /** program/erase op numbers: random start each boot (the server remembers recent ops) */
-    private op = Math.floor(Math.random() * 0x7fffffff)
+    /**
+     * program/erase op numbers: random start each boot (the server remembers recent ops). From the
+     * crypto source: the VM's Math.random() gives the same numbers at every start, so a boot that wrote
+     * fewer than 16 ops had the next boot's first writes answered as repeats, and never carried out
+     */
+    private op = randomBuffer(4).getAt(0, "u32") & 0x7fffffff
 
     constructor(private readonly flash: ds.PftLogFlash) {}
 

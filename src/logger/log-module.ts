@@ -9,11 +9,13 @@ import { clinicKeyIdOf } from "../platform/clinic-key-id"
 import { logRecordCipher } from "./log-cipher"
 import { LogWriter } from "./log-writer"
 import { LogState, SessionLogServer } from "./session-log-server"
-import { TrainerWatch } from "./trainer-watch"
+import { NEWEST_CUT, NEWEST_DONE, NO_STORE, TrainerWatch } from "./trainer-watch"
 
 /** settings keys (<= 13 characters) */
 const KEY_SETTING = "logclinickey"
 const BOOTS_SETTING = "logboots"
+/** the last recorded session's summary fingerprint (src/logger/trainer-watch.ts) */
+const SUMMARY_SETTING = "loglastsum"
 const KEY_BYTES = 32
 /** KeyStatus (services/sessionlog.md) */
 const KeyStatus = { Installed: 0, Unchanged: 1, Conflict: 2, Invalid: 3 }
@@ -94,11 +96,26 @@ export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
             if (writer) writer.add(records)
         },
         bootCount: () => boots,
-        newestSessionCut: async () => {
+        newestSession: async () => {
             while (state === LogState.Recovering) await ds.sleep(50)
-            if (state !== LogState.Ready) return false
+            if (state !== LogState.Ready) return NO_STORE
             const sessions = writer.store.listSessions()
-            return sessions.length > 0 && !sessions[sessions.length - 1].complete
+            return sessions.length > 0 && !sessions[sessions.length - 1].complete ? NEWEST_CUT : NEWEST_DONE
+        },
+        lastSummary: async () => await readSetting(SUMMARY_SETTING, ""),
+        summaryRecorded: (fingerprint: string) => {
+            // kept once the summary is on the chip with nothing lost before it: a power cut sooner leaves the session
+            // cut, which the next boot finds (one settings write a session, after it; nothing waits for it)
+            const w = writer
+            if (!w) return
+            const upTo = w.recordsGiven
+            const lostBefore = w.recordsLost
+            setTimeout(async () => {
+                while (w.recordsWritten + w.recordsLost < upTo) await ds.sleep(50)
+                if (w.recordsLost !== lostBefore) return
+                await writeSetting(SUMMARY_SETTING, fingerprint)
+                console.log("log: summary written, fingerprint kept")
+            }, 0)
         },
     })
     watch.start()

@@ -23,6 +23,8 @@ export class LogWriter {
     private busy = false
     recordsWritten = 0
     recordsLost = 0
+    /** records given to add(): each is written, lost, or still queued */
+    recordsGiven = 0
     /** the last append's error, for the console */
     lastError = ""
 
@@ -41,6 +43,7 @@ export class LogWriter {
 
     add(records: LogRecord[]) {
         for (const r of records) {
+            this.recordsGiven++
             if (this.queue.length >= QUEUE_MAX) {
                 this.recordsLost++
                 continue

@@ -19,8 +19,27 @@ export interface WatchOutput {
     /** records to append, in order */
     add(records: LogRecord[]): void
     bootCount(): number
-    /** the store's newest session has no summary: it was cut (waits while the store is read; false without a store) */
-    newestSessionCut(): Promise<boolean>
+    /** the store's newest session: NEWEST_CUT (no summary), NEWEST_DONE (complete, or none), NO_STORE; waits while the store is read */
+    newestSession(): Promise<number>
+    /** the fingerprint of the last session whose summary was recorded (summaryFingerprint), "" if none */
+    lastSummary(): Promise<string>
+    /** a session's summary was recorded: keep its fingerprint */
+    summaryRecorded(fingerprint: string): void
+}
+
+export const NEWEST_CUT = 1
+export const NEWEST_DONE = 0
+export const NO_STORE = -1
+
+/**
+ * A session's identity from the trainer's EMG summary (read_summary from
+ * reps_planned to time_on_task: its counts, rest tones, MVC, fatigue and
+ * time on task, as the trainer holds them from the session's end on). The
+ * trainer numbers no sessions; two sessions with every one of these equal,
+ * f32 for f32, do not happen.
+ */
+function summaryFingerprint(r: Buffer): string {
+    return r.slice(2, 44).toString("hex")
 }
 
 function repFromReport(r: Buffer): RepMetrics {
@@ -84,6 +103,8 @@ export class TrainerWatch {
     private trainerId = ""
     private runnerState = 0
     private pendingSummary: { channel: LogChannel; metrics: SessionMetrics }[] = undefined
+    /** the pending summary's fingerprint (summaryFingerprint), kept once it is recorded */
+    private pendingFingerprint = ""
     /** index x 2 + channel of the reps logged this session */
     private repsRead: number[] = []
     /** a session was seen start (or joined) since this boot */
@@ -160,15 +181,25 @@ export class TrainerWatch {
     /**
      * The sample time stands still at boot: the trainer's last session is
      * over. It ended while the module was off if the store's newest session
-     * was cut (no summary); then its reps and summary, which the trainer
-     * still holds, are read back into a session joined after its end.
-     * Otherwise the module had recorded it whole, or it came before the
-     * store's newest, and nothing is added.
+     * was cut (no summary), or if its summary is not the last one the
+     * module recorded (the module was off for all of it); then its reps and
+     * summary, which the trainer still holds, are read back into a session
+     * joined after its end. Otherwise the module recorded it whole, and
+     * nothing is added; so is nothing without a summary recorded to compare.
      */
     private async joinEnded(t: number) {
-        if (!(await this.out.newestSessionCut())) return
+        const newest = await this.out.newestSession()
+        if (newest === NO_STORE) return
         const state = await this.trainer.sessionState.read()
         if (state !== STATE_DONE && state !== STATE_FAULT) return
+        if (newest === NEWEST_DONE) {
+            const kept = await this.out.lastSummary()
+            const r = await this.readSummary(0)
+            if (kept.length === 0 || r === undefined || summaryFingerprint(r) === kept) {
+                console.log("log: the trainer's last session is " + (kept.length === 0 ? "not known to be recorded: left" : "recorded"))
+                return
+            }
+        }
         await this.startSession(t, true, true)
         await this.readFinishedReps()
         await this.sessionFinished()
@@ -283,7 +314,9 @@ export class TrainerWatch {
         const channels: { channel: LogChannel; metrics: SessionMetrics }[] = []
         for (let ch = 0; ch < 2; ch++) {
             const r = await this.readSummary(ch)
-            if (r !== undefined) channels.push({ channel: ch === 0 ? LogChannel.Emg : LogChannel.Pressure, metrics: summaryFromReport(r) })
+            if (r === undefined) continue
+            channels.push({ channel: ch === 0 ? LogChannel.Emg : LogChannel.Pressure, metrics: summaryFromReport(r) })
+            if (ch === 0) this.pendingFingerprint = summaryFingerprint(r)
         }
         this.pendingSummary = channels
         if (this.runnerState !== STATE_RATING) this.flushSummary()
@@ -294,5 +327,7 @@ export class TrainerWatch {
         const channels = this.pendingSummary
         this.pendingSummary = undefined
         this.out.add(this.recorder.finish(Math.max(0, this.lastSampleMs), channels))
+        if (this.pendingFingerprint.length > 0) this.out.summaryRecorded(this.pendingFingerprint)
+        this.pendingFingerprint = ""
     }
 }

@@ -5,7 +5,9 @@
 // trainer reports; one session loses the log module's power half-way (its
 // VM killed) and, back, the module joins the session still running; on the
 // next day the module is off from half-way to the session's end and, back,
-// reads that session's reps and summary from the trainer; the week is pulled as `pft logs pull` does, cut half-way and resumed,
+// reads that session's reps and summary from the trainer; on the last day it
+// is off for the whole session and does the same, and a restart after that
+// adds nothing (the session is recorded); the week is pulled as `pft logs pull` does, cut half-way and resumed,
 // archived once, acknowledged, and the module frees the space. The
 // host side runs over the run's link: the simulator bus, or USB serial (the
 // pty bridge) when scripts/test.mjs runs it with PFT_E2E_LINK=serial.
@@ -19,7 +21,7 @@ import { EventCode, fixedPoint, JoinedLateCause, LogChannel, PhaseOutcome, Sessi
 import { PHASE_KINDS } from "../../src/core/program"
 import { Channel } from "../../src/core/session/measurement-session"
 import { Archive } from "../../host/archive/archive"
-import { archiveTotals, continuationRow, listSessions, loadSession, sessionFrames } from "../../host/archive/queries"
+import { archiveTotals, continuationRow, listSessions, loadSession, sessionFrames, type SessionData, type SessionListRow } from "../../host/archive/queries"
 import type { SessionInfo } from "../../src/core/log/session-index"
 import { findSessionLog, KeyStatus } from "../../host/device/session-log-client"
 import type { DeviceRep, DeviceSummary, TrainerClient } from "../../host/device/trainer-client"
@@ -54,6 +56,8 @@ const CUT_DAY = 4
 const CUT_AT_SESSION_MS = 52000
 /** the day the log module loses power half-way and stays off until the session has ended */
 const END_CUT_DAY = 5
+/** the day the log module is off from before the session starts to after its end */
+const WHOLE_OFF_DAY = 6
 /** each cut day is two sessions in the store: recorded up to the cut, and joined after the module's boot */
 const SESSIONS = DAYS + 2
 
@@ -145,6 +149,17 @@ test(
         let joinedEndedLine = ""
         let joinedEndedAtWallMs = 0
         let endedReadBackLine = ""
+        /** the trainer's sample time at the end of the session the module was off for, and its line when it joined it */
+        let wholeEndedAtMs = 0
+        let wholeJoinedLine = ""
+        /** Waits for the session's end (its rating stopped: its sample time then stands still); returns its final sample time. */
+        const endSession = async () => {
+            const state = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
+            if (state === "rating") await trainer.stopSession()
+            await trainer.waitForState(s => s === "done", 20000)
+            await sleep(300) // a live report with the final sample time
+            return sampleTimeMs
+        }
         /** what the trainer summed up of each session, per day (read_summary, both channels) */
         const trainerSummaries: { emg: DeviceSummary; pressure: DeviceSummary }[] = []
         try {
@@ -153,7 +168,17 @@ test(
                 fresh = false
                 phasesToday = []
                 runnerPhases.push(phasesToday)
-                await startRunning(trainer)
+                if (day === WHOLE_OFF_DAY) {
+                    const countsAtOff = { ...sim.log!.flash.counts }
+                    const offAtMs = Date.now()
+                    await sim.log!.restart(async () => {
+                        await startRunning(trainer)
+                        wholeEndedAtMs = await endSession()
+                    })
+                    // back, its newest session is complete, but the trainer's summary is not the last it recorded
+                    wholeJoinedLine = await waitForLogLine(sim, /log: session joined after its end/, 60000, offAtMs, countsAtOff)
+                    await waitForLogLine(sim, /log: \d+ finished reps read back/, 20000, offAtMs, countsAtOff)
+                } else await startRunning(trainer)
                 if (day === CUT_DAY) {
                     const deadline = Date.now() + 30000
                     while (sampleTimeMs < CUT_AT_SESSION_MS && Date.now() < deadline) await sleep(20)
@@ -181,11 +206,7 @@ test(
                     const endCutAtMs = Date.now()
                     // off until the session is over (the rating stopped: its sample time then stands still)
                     await sim.log!.restart(async () => {
-                        const state = await trainer.waitForState(s => s === "rating" || s === "done", (SHORT_PROGRAM_MAX_MS / SPEED) * 2 + 30000)
-                        if (state === "rating") await trainer.stopSession()
-                        await trainer.waitForState(s => s === "done", 20000)
-                        await sleep(300) // a live report with the final sample time
-                        endedAtMs = sampleTimeMs
+                        endedAtMs = await endSession()
                     })
                     // back, it finds its newest session cut and the trainer's session over: its reps and summary are read back
                     joinedEndedLine = await waitForLogLine(sim, /log: session joined after its end/, 60000, endCutAtMs, countsAtEndCut)
@@ -216,6 +237,13 @@ test(
             offRunner()
             feed.stop()
         }
+        // one more power cut with the trainer's last session over and recorded (its summary on the chip): the module adds nothing
+        await waitForLogLine(sim, /log: summary written, fingerprint kept/, 20000, Date.now(), { ...sim.log!.flash.counts })
+        const countsAtLastCut = { ...sim.log!.flash.counts }
+        const lastCutAtMs = Date.now()
+        await sim.log!.restart()
+        const recordedLine = await waitForLogLine(sim, /log: the trainer's last session is/, 60000, lastCutAtMs, countsAtLastCut)
+        expect(recordedLine).toContain("the trainer's last session is recorded")
         // the log module has written everything it was given (found again: its restart took it off the bus)
         log = await findSessionLog(sim.hostBus, 20000)
         let status = await log.readStatus()
@@ -271,6 +299,21 @@ test(
             s.reps.filter(x => x.channel === ch).map(x => [x.repIndex, x.cueOnMs, x.onsetMs, x.peakX100])
         const reported = (reps: DeviceRep[]) => reps.map(x => [x.repIndex, x.cueOnMs, x.onsetMs, fixedPoint(x.peak, 100)])
 
+        // a session joined after its end: every rep and both summaries as the trainer holds them, no phase, and the outcome
+        // its summaries give (how it ended was not heard: completed if every planned rep was done)
+        const expectReadBackAfterEnd = (r: SessionListRow, s: SessionData, day: number) => {
+            expect(logged(s, LogChannel.Emg)).toEqual(reported(trainerReps[day].emg))
+            expect(logged(s, LogChannel.Pressure)).toEqual(reported(trainerReps[day].pressure))
+            const summed = trainerSummaries[day]
+            expect(s.summary!.map(c => [c.channel, c.repsPlanned, c.repsDone, c.mvcX100])).toEqual([
+                [LogChannel.Emg, summed.emg.repsPlanned, summed.emg.repsDone, fixedPoint(summed.emg.mvc, 100)],
+                [LogChannel.Pressure, summed.pressure.repsPlanned, summed.pressure.repsDone, fixedPoint(summed.pressure.mvc, 100)],
+            ])
+            const allDone = summed.emg.repsDone >= summed.emg.repsPlanned && summed.pressure.repsDone >= summed.pressure.repsPlanned
+            expect(r.outcome).toBe(allDone ? SessionOutcome.Completed : SessionOutcome.Stopped)
+            expect(s.phases).toEqual([])
+        }
+
         // archived once, as the trainer reported it
         const rows = listSessions(archive)
         expect(rows.length).toBe(SESSIONS)
@@ -282,6 +325,17 @@ test(
             expect(r).toMatchObject({ quarantined: 0, programId: "relax-then-tone-short", programVersion: 1, patientRef: shortProgram().patientRef })
             expect(r.ackedSeq).toBe(r.deviceLastSeq)
             expect(r.startWallMs, "placed on the calendar: the host set the clock").not.toBeNull()
+            if (day === WHOLE_OFF_DAY) {
+                // the module was off for all of it: joined after its end, on its own (nothing links it to the session before)
+                expect(r.joinedAfterEnd).toBe(true)
+                const joinedAt = Number(/sample time (\d+) ms/.exec(wholeJoinedLine)?.[1] ?? NaN)
+                expect(joinedAt, wholeJoinedLine).toBe(wholeEndedAtMs)
+                expect(s.events.map(e => [e.code, e.timeMs, e.cause, e.value])).toEqual([[EventCode.JoinedLate, joinedAt, JoinedLateCause.AfterEnd, joinedAt]])
+                expect(rows.filter(x => continuationRow(x, rows)?.id === r.id), "no cut session continues in it").toEqual([])
+                expect(r.complete).toBe(true)
+                expectReadBackAfterEnd(r, s, day)
+                continue
+            }
             // the trace has samples of both channels
             expect(s.trace.some(t => t.pressureX10.some(v => v !== TRACE_MISSING) && t.emgX10.some(v => v !== TRACE_MISSING))).toBe(true)
             if (day === CUT_DAY) {
@@ -350,17 +404,7 @@ test(
                 expect(jr.sessionNo).toBe(r.sessionNo + 1)
                 expect(jr.complete).toBe(true)
                 expect(Number(/(\d+) finished reps read back/.exec(endedReadBackLine)?.[1]), endedReadBackLine).toBe(trainerReps[day].emg.length)
-                expect(logged(j, LogChannel.Emg)).toEqual(reported(trainerReps[day].emg))
-                expect(logged(j, LogChannel.Pressure)).toEqual(reported(trainerReps[day].pressure))
-                const summed = trainerSummaries[day]
-                expect(j.summary!.map(c => [c.channel, c.repsPlanned, c.repsDone, c.mvcX100])).toEqual([
-                    [LogChannel.Emg, summed.emg.repsPlanned, summed.emg.repsDone, fixedPoint(summed.emg.mvc, 100)],
-                    [LogChannel.Pressure, summed.pressure.repsPlanned, summed.pressure.repsDone, fixedPoint(summed.pressure.mvc, 100)],
-                ])
-                // how it ended was not heard: completed if the trainer's summaries have every planned rep done
-                const allDone = summed.emg.repsDone >= summed.emg.repsPlanned && summed.pressure.repsDone >= summed.pressure.repsPlanned
-                expect(jr.outcome).toBe(allDone ? SessionOutcome.Completed : SessionOutcome.Stopped)
-                expect(j.phases).toEqual([])
+                expectReadBackAfterEnd(jr, j, day)
                 // placed by the trainer's clock less the session's length when the module came back (the latest it
                 // could have started; at SPEED x the session's time runs ahead of the clock, so earlier here)
                 expect(Math.abs(jr.startWallMs! - (joinedEndedAtWallMs - joinedAt))).toBeLessThanOrEqual(2500)

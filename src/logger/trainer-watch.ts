@@ -35,8 +35,10 @@ export const NO_STORE = -1
  * A session's identity from the trainer's EMG summary (read_summary from
  * reps_planned to time_on_task: its counts, rest tones, MVC, fatigue and
  * time on task, as the trainer holds them from the session's end on). The
- * trainer numbers no sessions; two sessions with every one of these equal,
- * f32 for f32, do not happen.
+ * trainer numbers no sessions; two sessions that measured anything do not
+ * share every one of these, f32 for f32 (the rest tones alone are noisy
+ * means). Two stopped before their rest was measured may, and then hold
+ * nothing to lose.
  */
 function summaryFingerprint(r: Buffer): string {
     return r.slice(2, 44).toString("hex")

@@ -36,12 +36,11 @@ export interface ProbeFeedOptions {
      * `live.last_seq`), or undefined while that is not known (before the
      * first report, or when reports stopped: a firmware that is not there
      * cannot be waited for). The feed then generates no sample more than
-     * `maxAheadSamples` beyond it; a held feed stops simulated time, and
-     * does not catch up on the wall time it waited.
+     * the firmware's queue less one batch beyond it, so the queue cannot
+     * overflow; a held feed stops simulated time, and does not catch up on
+     * the wall time it waited.
      */
     handledSeq?: () => number | undefined
-    /** samples the feed may be ahead of `handledSeq` (default: the firmware's queue less one batch) */
-    maxAheadSamples?: number
 }
 
 export interface ProbeFeed {
@@ -59,7 +58,7 @@ export function startProbeFeed(options: ProbeFeedOptions): ProbeFeed {
     const intervalMs = 1000 / sampleRateHz
     const startSeq = options.startSeq ?? 0
     const speed = options.speed ?? 1
-    const maxAhead = options.maxAheadSamples ?? PROBE_QUEUE_SAMPLES - batchSize
+    const maxAhead = PROBE_QUEUE_SAMPLES - batchSize
     // samples are due from `originNs` on, `originGenerated` being generated then; a hold moves the origin
     let originNs = process.hrtime.bigint()
     let originGenerated = 0

@@ -89,7 +89,7 @@ export async function startLogModule(openDevice: () => Promise<BlockDevice>) {
         { roleName: "sessionlog" }
     )
 
-    // with a key the store is read at once: a session found running meanwhile waits for it (newestSessionCut)
+    // with a key the store is read at once: a session found ended meanwhile waits for it (newestSession)
     if (key) state = LogState.Recovering
     const watch = new TrainerWatch({
         add: records => {

@@ -91,8 +91,8 @@ function summaryFromReport(r: Buffer): SessionMetrics {
  * it) is joined: recorded from then on, opening with a JoinedLate event,
  * and the reps that had finished are read back from the trainer, so a
  * module that restarts mid-session loses only the trace and events of the
- * time it was down. One that ended while the module was off, after the
- * module had recorded part of it (joinEnded), gets its reps and summary read
+ * time it was down. One that ended while the module was off (after part of
+ * it was recorded, or none of it: joinEnded) gets its reps and summary read
  * back the same way. It ends with `session_finished`: both channels'
  * summaries are read at once, and the summary record is written when the
  * runner has left the end-of-session rating.

@@ -169,7 +169,7 @@ export enum EventCode {
 export enum JoinedLateCause {
     /** the session was running (or paused, or in its rating) */
     Running = 0,
-    /** the session had ended while the module was off, after a session the module recorded was cut */
+    /** the session had ended while the module was off (after part of it was recorded, or none of it) */
     AfterEnd = 1,
 }
 const EVENT_CODE_MAX = 14
